@@ -1,0 +1,10 @@
+namespace LoraDsl.Data;
+
+public enum DataFormat
+{
+    /// <summary>From the file extension: .jsonl, .csv, anything else plain text.</summary>
+    Auto,
+    JsonLines,
+    Csv,
+    PlainText,
+}
