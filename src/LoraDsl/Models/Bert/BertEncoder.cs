@@ -1,0 +1,29 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Models.Bert;
+
+/// <summary>The stack of encoder layers (<c>encoder.layer.{i}</c>).</summary>
+public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
+{
+    readonly ModuleList<BertLayer> layer;
+
+    public BertEncoder(BertConfig config) : base("encoder")
+    {
+        layer = new ModuleList<BertLayer>([.. Enumerable.Range(0, config.NumLayers).Select(_ => new BertLayer(config))]);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor hidden, Tensor? additiveMask)
+    {
+        var current = hidden.alias();
+        foreach (var block in layer)
+        {
+            var next = block.call(current, additiveMask);
+            current.Dispose();
+            current = next;
+        }
+        return current;
+    }
+}
