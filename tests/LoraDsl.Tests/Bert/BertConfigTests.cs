@@ -58,6 +58,9 @@ public class BertConfigTests
         raw["hidden_act"] = "swish";
         Assert.Contains("swish", Assert.Throws<CheckpointFormatException>(() => BertConfig.FromJson(raw, "c.json")).Message);
         raw = TinyBert.Config();
+        raw["model_type"] = "roberta";
+        Assert.Contains("roberta", Assert.Throws<CheckpointFormatException>(() => BertConfig.FromJson(raw, "c.json")).Message);
+        raw = TinyBert.Config();
         raw["num_attention_heads"] = 5;
         Assert.Contains("divisible", Assert.Throws<CheckpointFormatException>(() => BertConfig.FromJson(raw, "c.json")).Message);
     }

@@ -174,6 +174,36 @@ public sealed class BertModelTests : IDisposable
         Assert.Contains("bert.encoder.layer.0.attention.self.query.inner.weight", model.state_dict().Keys);
     }
 
+    [Fact]
+    public void Gradients_reach_encoder_and_head_through_the_masked_attention()
+    {
+        TinyBert.Write(directory, seed: 11);
+        using var model = BertFolder.Load(directory);
+        model.train();
+        using var ids = Ids(new long[,] { { 2, 5, 6, 7, 3 }, { 2, 9, 3, 0, 0 } });
+        using var mask = tensor(new long[,] { { 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0 } });
+        using var labels = tensor(new long[] { 0, 2 });
+        using var logits = model.Forward(new ModelInputs(ids) { AttentionMask = mask });
+        using var loss = nn.functional.cross_entropy(logits, labels);
+        loss.backward();
+        foreach (var name in new[] { "classifier.weight", "bert.encoder.layer.0.attention.self.query.weight", "bert.embeddings.word_embeddings.weight" })
+        {
+            var parameter = model.named_parameters().Single(p => p.name == name).parameter;
+            using var grad = parameter.grad;
+            Assert.NotNull(grad);
+            using var norm = grad!.norm();
+            Assert.True(norm.item<float>() > 0, name);
+        }
+    }
+
+    [Fact]
+    public void Too_long_input_is_rejected()
+    {
+        using var model = new BertForSequenceClassification(BertConfig.FromJson(TinyBert.Config(), null));
+        using var ids = zeros([1, TinyBert.Positions + 1], ScalarType.Int64);
+        Assert.Contains("max_position_embeddings", Assert.Throws<ArgumentException>(() => model.Forward(new ModelInputs(ids))).Message);
+    }
+
     sealed class Scaled : nn.Module<Tensor, Tensor>
     {
         readonly nn.Module<Tensor, Tensor> inner;

@@ -49,9 +49,6 @@ public sealed class OnnxGraph
         return graph;
     }
 
-    /// <summary>The node that writes <paramref name="value"/>, or null for graph inputs and initializers.</summary>
-    public OnnxNode? Producer(string value) => Nodes.FirstOrDefault(n => n.Outputs.Contains(value));
-
     /// <summary>The nodes that read <paramref name="value"/>.</summary>
     public IEnumerable<OnnxNode> Consumers(string value) => Nodes.Where(n => n.Inputs.Contains(value));
 

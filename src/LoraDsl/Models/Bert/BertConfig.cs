@@ -43,6 +43,9 @@ public sealed class BertConfig : ModelConfig
     public static BertConfig FromJson(JsonObject raw, string? sourcePath)
     {
         var file = sourcePath ?? "config.json";
+        var modelType = OptionalString(raw, "model_type", file) ?? "bert";
+        if (modelType != "bert")
+            throw new CheckpointFormatException($"'{file}': model_type '{modelType}' is not 'bert'.");
         var hidden = RequiredInt(raw, "hidden_size", file);
         var heads = RequiredInt(raw, "num_attention_heads", file);
         if (heads <= 0 || hidden % heads != 0)
@@ -60,7 +63,7 @@ public sealed class BertConfig : ModelConfig
         var labels = ReadLabels(raw, file);
         return new BertConfig
         {
-            ModelType = OptionalString(raw, "model_type", file) ?? "bert",
+            ModelType = modelType,
             NumLayers = RequiredInt(raw, "num_hidden_layers", file),
             HiddenSize = hidden,
             VocabSize = RequiredInt(raw, "vocab_size", file),

@@ -24,6 +24,8 @@ public sealed class BertModel : nn.Module
     /// <summary>The last hidden state [B,T,H]; padded positions (attention mask 0) are computed but never attended to.</summary>
     public Tensor Encode(ModelInputs inputs)
     {
+        if (inputs.Cache is not null)
+            throw new ArgumentException("BERT is an encoder: ModelInputs.Cache must be null.", nameof(inputs));
         using var scope = NewDisposeScope();
         var hidden = embeddings.call(inputs.InputIds, inputs.TokenTypeIds);
         var mask = inputs.AttentionMask is { } m ? AdditiveMask(m, hidden.dtype) : null;
