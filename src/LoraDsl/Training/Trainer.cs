@@ -47,12 +47,19 @@ public sealed class Trainer : IDisposable
         this.adapters = adapters;
         this.observers = [.. observers ?? []];
         this.run = run ?? new RunDescription();
-        trainable = [.. model.parameters().Where(p => p.requires_grad)];
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        trainable = [.. named.Select(p => p.parameter)];
         if (trainable.Count == 0)
             throw new ArgumentException($"Model '{model.GetName()}' has no parameter with requires_grad: attach adapters (or unfreeze modules) before training.");
         device = trainable[0].device;
+        // Like Hugging Face's Trainer, biases and norm weights are not decayed.
+        var decayed = named.Where(p => !IsDecayExempt(p.name, p.parameter)).Select(p => p.parameter).ToList();
+        var exempt = named.Where(p => IsDecayExempt(p.name, p.parameter)).Select(p => p.parameter).ToList();
+        var groups = new List<AdamW.ParamGroup>(2);
         // TorchSharp's AdamW defaults weight_decay to 0, so it is always passed explicitly.
-        optimizer = torch.optim.AdamW(trainable, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        if (decayed.Count > 0) groups.Add(new AdamW.ParamGroup(decayed, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay, false, false));
+        if (exempt.Count > 0) groups.Add(new AdamW.ParamGroup(exempt, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0.0, false, false));
+        optimizer = torch.optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }
 
     public TrainingOptions Options => options;
@@ -303,6 +310,16 @@ public sealed class Trainer : IDisposable
     }
 
     public void Dispose() => optimizer.Dispose();
+
+    /// <summary>Biases and the weights of normalisation layers (LayerNorm, RMSNorm, GPT-2's ln_*) get no weight decay.</summary>
+    public static bool IsDecayExempt(string name, Parameter parameter)
+    {
+        var parts = name.Split('.');
+        if (parts[^1] == "bias") return true;
+        if (parameter.dim() != 1 || parts.Length < 2) return false;
+        var module = parts[^2];
+        return module.Contains("norm", StringComparison.OrdinalIgnoreCase) || module.StartsWith("ln", StringComparison.Ordinal);
+    }
 
     EpochBatchOrder BatchOrder() => new(data.Train.Count, options.BatchSize, options.Seed);
 
