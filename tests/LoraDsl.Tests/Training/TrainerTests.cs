@@ -151,6 +151,36 @@ public class TrainerTests
         Assert.Equal(counts.ByStep[5], counts.ByStep[39]);
     }
 
+    [Fact]
+    public void InstructionDataTrainsEndToEnd()
+    {
+        using var dir = new TempFolder();
+        var lines = Enumerable.Range(0, 10).Select(i => $"{{\"instruction\":\"Echo {i}\",\"output\":\"{i}{i}\"}}");
+        var file = dir.Write("alpaca.jsonl", string.Join('\n', lines));
+        var data = DatasetBuilder.Build(new DataOptions { Files = [file], Task = DataTask.InstructionTuning, ValidationFraction = 0.2, MaxTokens = 64 },
+            TrainingFixture.Tokenizer);
+        var model = TrainingFixture.LanguageModel();
+        var options = TrainingFixture.LanguageModelOptions(Path.Combine(dir.Path, "sft")) with { MaxSteps = 4, EvalEvery = 2, GradientAccumulationSteps = 1 };
+        using var trainer = new Trainer(model, data, options, new TrainableParameterStore(model));
+        var result = trainer.Train();
+        Assert.Equal(TrainingStatus.Completed, result.Status);
+        Assert.Equal(4, result.FinalStep);
+        Assert.All(result.Evaluations, e => Assert.Equal(Math.Exp(e.Loss), e.Perplexity!.Value, 9));
+    }
+
+    [Fact]
+    public void ResumingWithAnotherSeedIsRefused()
+    {
+        using var dir = new TempFolder();
+        var data = TrainingFixture.LanguageModelData(dir, out _);
+        var options = TrainingFixture.LanguageModelOptions(Path.Combine(dir.Path, "seed")) with { MaxSteps = 2, EvalEvery = 0 };
+        var model = TrainingFixture.LanguageModel();
+        using (var trainer = new Trainer(model, data, options, new TrainableParameterStore(model))) trainer.Train();
+        using var other = new Trainer(model, data, options with { Seed = options.Seed + 1 }, new TrainableParameterStore(model));
+        var e = Assert.Throws<CheckpointFormatException>(() => other.Train(Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName)));
+        Assert.Contains("seed", e.Message);
+    }
+
     sealed class LiveTensorCounter : ITrainingObserver
     {
         public Dictionary<int, long> ByStep { get; } = [];
