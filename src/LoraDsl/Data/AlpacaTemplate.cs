@@ -1,0 +1,10 @@
+namespace LoraDsl.Data;
+
+/// <summary>The Stanford Alpaca prompt, with and without an input section.</summary>
+public static class AlpacaTemplate
+{
+    public static string Prompt(string instruction, string input) =>
+        string.IsNullOrWhiteSpace(input)
+            ? $"### Instruction:\n{instruction}\n\n### Response:\n"
+            : $"### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n";
+}

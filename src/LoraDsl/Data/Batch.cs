@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace LoraDsl.Data;
+
+/// <summary>One step's tensors; created per step and disposed by whoever collated it.</summary>
+public sealed class Batch : IDisposable
+{
+    public Batch(Tensor inputIds, Tensor attentionMask, Tensor labels, int tokenCount, int size)
+    {
+        InputIds = inputIds;
+        AttentionMask = attentionMask;
+        Labels = labels;
+        TokenCount = tokenCount;
+        Size = size;
+    }
+
+    /// <summary>int64 [batch, seq], right-padded with the pad id.</summary>
+    public Tensor InputIds { get; }
+
+    /// <summary>int64 [batch, seq]: 1 real token, 0 padding.</summary>
+    public Tensor AttentionMask { get; }
+
+    /// <summary>int64 [batch, seq] (-100 on prompt and padding) for language models, [batch] class indices for classification.</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>Real (non-padding) input tokens, for throughput.</summary>
+    public int TokenCount { get; }
+
+    public int Size { get; }
+
+    public void Dispose()
+    {
+        InputIds.Dispose();
+        AttentionMask.Dispose();
+        Labels.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace LoraDsl.Data;
+
+/// <summary>text → truncated token ids, label → class index.</summary>
+public static class ClassificationEncoder
+{
+    /// <summary>Label names in index order: the given ones, or the sorted distinct values (numerically when all are integers).</summary>
+    public static IReadOnlyList<string> ResolveLabels(IEnumerable<DataRecord> records, DataOptions options)
+    {
+        if (options.Labels is { Count: > 0 } given) return given;
+        var values = records.Select(r => r.Require(options.LabelField).Trim()).Distinct(StringComparer.Ordinal).ToList();
+        return values.All(v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            ? [.. values.OrderBy(v => long.Parse(v, CultureInfo.InvariantCulture))]
+            : [.. values.Order(StringComparer.Ordinal)];
+    }
+
+    public static TokenizedExample Encode(DataRecord record, ITextTokenizer tokenizer, DataOptions options, IReadOnlyList<string> labels)
+    {
+        var text = record.Require(options.TextField);
+        var value = record.Require(options.LabelField).Trim();
+        var index = IndexOf(labels, value);
+        if (index < 0)
+        {
+            // Numeric labels index the given label names (e.g. SST-2's 0/1 with Labels = [negative, positive]).
+            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 && n < labels.Count
+                && options.Labels is { Count: > 0 })
+                index = n;
+            else
+                throw new DataFormatException(record.FilePath, record.Line, $"label '{value}' is not one of: {string.Join(", ", labels)}.");
+        }
+        var ids = new List<int>(options.MaxTokens);
+        if (tokenizer.BosId is { } bos) ids.Add(bos);
+        ids.AddRange(tokenizer.Encode(text));
+        if (ids.Count > options.MaxTokens) ids.RemoveRange(options.MaxTokens, ids.Count - options.MaxTokens);
+        return new TokenizedExample([.. ids], [index]);
+    }
+
+    static int IndexOf(IReadOnlyList<string> labels, string value)
+    {
+        for (var i = 0; i < labels.Count; i++)
+            if (string.Equals(labels[i], value, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+}

@@ -1,0 +1,19 @@
+namespace LoraDsl.Data;
+
+/// <summary>The little the data pipeline needs from a tokenizer; the model's real tokenizer is adapted to it.</summary>
+public interface ITextTokenizer
+{
+    /// <summary>Token ids of <paramref name="text"/> without special tokens.</summary>
+    IReadOnlyList<int> Encode(string text);
+
+    string Decode(IEnumerable<int> ids);
+
+    /// <summary>Prepended to every sequence when set.</summary>
+    int? BosId { get; }
+
+    /// <summary>Appended after documents and responses when set.</summary>
+    int? EosId { get; }
+
+    /// <summary>Fills padding positions (they are masked out of attention and loss).</summary>
+    int PadId { get; }
+}

@@ -1,0 +1,20 @@
+namespace LoraDsl.Data;
+
+/// <summary>Tokenized train and validation examples, ready for batching.</summary>
+public sealed class PreparedDataset
+{
+    public required DataTask Task { get; init; }
+    public required IReadOnlyList<TokenizedExample> Train { get; init; }
+    public required IReadOnlyList<TokenizedExample> Validation { get; init; }
+
+    /// <summary>Class names in index order (classification only; empty otherwise).</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    public required int PadId { get; init; }
+
+    /// <summary>Instruction records dropped because truncation left no response token.</summary>
+    public int DroppedRecords { get; init; }
+
+    /// <summary>The data files read, in order (their hashes go into run.json).</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Training;
+
+/// <summary>
+/// A checkpoint folder: adapter files (through <see cref="IAdapterStore"/>), optimizer state, torch RNG
+/// state and trainer_state.json. Written to a temp folder and swapped in whole.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string StateFile = "trainer_state.json";
+    public const string OptimizerFile = "optimizer.bin";
+    public const string RngFile = "rng_state.bin";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static void Save(string directory, TrainerState state, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters)
+    {
+        AtomicFile.WriteDirectory(directory, temp =>
+        {
+            adapters.Save(temp);
+            optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+            using (var rng = torch.get_rng_state())
+                File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
+            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        });
+    }
+
+    /// <summary>Reads trainer_state.json (recovering a folder left aside by an interrupted swap).</summary>
+    public static TrainerState ReadState(string directory)
+    {
+        var folder = Locate(directory);
+        var path = Path.Combine(folder, StateFile);
+        if (!File.Exists(path)) throw new CheckpointFormatException(path, "trainer_state.json is missing: this folder is not a training checkpoint.");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+                   ?? throw new CheckpointFormatException(path, "trainer_state.json is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"trainer_state.json is not valid: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Restores adapters, optimizer and RNG state; returns the trainer state.</summary>
+    public static TrainerState Load(string directory, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters)
+    {
+        var folder = Locate(directory);
+        var state = ReadState(folder);
+        adapters.Load(folder);
+        var optimizerPath = Path.Combine(folder, OptimizerFile);
+        if (!File.Exists(optimizerPath)) throw new CheckpointFormatException(optimizerPath, "optimizer state is missing.");
+        try
+        {
+            optimizer.load_state_dict(optimizerPath);
+        }
+        catch (Exception e) when (e is not CheckpointFormatException)
+        {
+            throw new CheckpointFormatException(optimizerPath, $"optimizer state does not match this model's trainable parameters: {e.Message}", e);
+        }
+        var rngPath = Path.Combine(folder, RngFile);
+        if (!File.Exists(rngPath)) throw new CheckpointFormatException(rngPath, "RNG state is missing.");
+        using var rng = torch.tensor(File.ReadAllBytes(rngPath), ScalarType.Byte);
+        torch.set_rng_state(rng);
+        return state;
+    }
+
+    static string Locate(string directory) =>
+        AtomicFile.RecoverDirectory(directory)
+        ?? throw new CheckpointFormatException(directory, "checkpoint folder does not exist.");
+}
