@@ -256,6 +256,54 @@ public class LoraLinearTests
     }
 
     [Fact]
+    public void Dropout_in_training_touches_only_the_lora_branch()
+    {
+        manual_seed(0);
+        var linear = nn.Linear(8, 6);
+        var layer = new LoraLinear(linear, "p");
+        var adapter = layer.AddAdapter("default", Options with { Dropout = 0.5 });
+        layer.train();
+        using var x = randn(4, 8);
+        using var baseOut = linear.call(x);
+        // B is zero: whatever dropout does to the LoRA input, the base path must be untouched.
+        using (var y = layer.call(x)) Assert.True(y.allclose(baseOut, atol: 1e-6));
+        Randomize(adapter, 4);
+        using var y1 = layer.call(x);
+        using var y2 = layer.call(x);
+        Assert.False(y1.allclose(y2), "dropout should make two training passes differ");
+        layer.eval();
+        using var e1 = layer.call(x);
+        using var e2 = layer.call(x);
+        Assert.True(Identical.Tensors(e1, e2));
+    }
+
+    [Fact]
+    public void Dora_trains_its_magnitude_with_dropout()
+    {
+        manual_seed(0);
+        var layer = new LoraLinear(nn.Linear(8, 6), "p");
+        var adapter = layer.AddAdapter("default", Options with { UseDora = true, Dropout = 0.1 });
+        Randomize(adapter, 6);
+        layer.train();
+        using var x = randn(4, 8);
+        using var y = layer.call(x);
+        using var loss = y.square().sum();
+        loss.backward();
+        using var grad = adapter.ExtraParameters[DoraVariant.MagnitudeName].grad;
+        Assert.True(grad!.abs().sum().item<float>() > 0);
+        using var gradB = adapter.B.grad;
+        Assert.True(gradB!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
+    public void Dora_rejects_an_output_slice()
+    {
+        var layer = new LoraLinear(new Conv1D(8, 12), "transformer.h.0.attn.c_attn");
+        var e = Assert.Throws<ArgumentException>(() => layer.AddAdapter("default", Options with { UseDora = true }, new OutputSlice(0, 4)));
+        Assert.Contains("DoRA", e.Message);
+    }
+
+    [Fact]
     public void Only_linear_and_conv1d_can_be_wrapped()
     {
         var e = Assert.Throws<ModuleNotFoundException>(() => new LoraLinear(nn.LayerNorm(8), "model.norm"));

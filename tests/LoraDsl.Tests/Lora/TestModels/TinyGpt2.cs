@@ -16,10 +16,10 @@ sealed class TinyGpt2 : PretrainedModel
 
     public TinyGpt2(int seed = 2) : base("TinyGpt2", TinyConfig.Create("gpt2", Layers, Hidden, Vocab))
     {
-        manual_seed(seed);
         transformer = new Body();
         lm_head = nn.Linear(Hidden, Vocab, hasBias: false);
         RegisterComponents();
+        SeededWeights.Fill(this, seed);
     }
 
     public override ModelTask Task => ModelTask.CausalLanguageModeling;

@@ -7,7 +7,7 @@ namespace LoraDsl.Tests.Lora.TestModels;
 
 /// <summary>
 /// A two-layer LLaMA-shaped model with Hugging Face paths (model.layers.0.self_attn.q_proj, ...);
-/// a causal-LM head (lm_head) or a classification head (classifier). Same seed, same weights.
+/// a causal-LM head (lm_head) or a classification head (classifier). Same seed, same weights (from a private generator).
 /// </summary>
 sealed class TinyLlama : PretrainedModel
 {
@@ -22,11 +22,11 @@ sealed class TinyLlama : PretrainedModel
         : base("TinyLlama", TinyConfig.Create("llama", Layers, Hidden, Vocab))
     {
         this.task = task;
-        manual_seed(seed);
         model = new Body();
         if (task == ModelTask.CausalLanguageModeling) lm_head = nn.Linear(Hidden, Vocab, hasBias: false);
         else classifier = nn.Linear(Hidden, Labels);
         RegisterComponents();
+        SeededWeights.Fill(this, seed);
     }
 
     public override ModelTask Task => task;
