@@ -22,7 +22,7 @@ public sealed class LoraAdapter : nn.Module
         Variant = variant;
         InFeatures = baseLayer.InFeatures;
         OutFeatures = baseLayer.OutFeatures;
-        var device = baseLayer.Weight.device;
+        var device = baseLayer.Device;
         lora_A = new Parameter(empty([options.Rank, InFeatures], ScalarType.Float32, device));
         lora_B = new Parameter(zeros([Rows, options.Rank], ScalarType.Float32, device));
         using (no_grad())

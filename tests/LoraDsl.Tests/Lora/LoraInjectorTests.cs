@@ -94,7 +94,7 @@ public class LoraInjectorTests
         Assert.NotNull(gradB);
         Assert.True(gradB!.abs().sum().item<float>() > 0);
         Assert.True(gradA!.abs().sum().item<float>() > 0);
-        Assert.Null(injection.Modules[0].Layer.Base.Weight.grad);
+        Assert.Null(((Linear)injection.Modules[0].Layer.Base.Module).weight.grad);
     }
 
     [Fact]
