@@ -102,7 +102,8 @@ public sealed class LoraAdapter : nn.Module
     public Tensor FullB()
     {
         using var _ = no_grad();
-        return PadRows(lora_B.detach());
+        using var detached = lora_B.detach();
+        return PadRows(detached);
     }
 
     /// <summary>Places activations [..., rows] into the full output width [..., out] (zeros outside the slice).</summary>
