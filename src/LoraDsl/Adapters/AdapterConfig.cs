@@ -1,0 +1,235 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using LoraDsl.Checkpoints;
+using LoraDsl.Lora;
+using LoraDsl.Models;
+
+namespace LoraDsl.Adapters;
+
+/// <summary>
+/// PEFT's <c>adapter_config.json</c> for a LoRA adapter: the fields this runtime uses, read
+/// tolerantly (unknown keys are ignored) and written with the keys PEFT writes.
+/// </summary>
+public sealed record AdapterConfig
+{
+    public string PeftType { get; init; } = "LORA";
+
+    public int R { get; init; } = 8;
+
+    public double LoraAlpha { get; init; } = 8;
+
+    public double LoraDropout { get; init; }
+
+    /// <summary>Module names (suffixes or full paths), as PEFT lists them.</summary>
+    public IReadOnlyList<string> TargetModules { get; init; } = [];
+
+    /// <summary>Set instead of <see cref="TargetModules"/> when the file holds a regular expression.</summary>
+    public string? TargetModulesPattern { get; init; }
+
+    public LoraBias Bias { get; init; } = LoraBias.None;
+
+    public bool FanInFanOut { get; init; }
+
+    public IReadOnlyList<string>? ModulesToSave { get; init; }
+
+    public string? TaskType { get; init; }
+
+    public string? BaseModelNameOrPath { get; init; }
+
+    public bool UseRsLora { get; init; }
+
+    public bool UseDora { get; init; }
+
+    public LoraInit InitLoraWeights { get; init; } = LoraInit.Default;
+
+    /// <summary>Per-module ranks: key is a module-name pattern (PEFT matches "(.*\.)?key$").</summary>
+    public IReadOnlyDictionary<string, int> RankPattern { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyDictionary<string, double> AlphaPattern { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The options for the module at <paramref name="modulePath"/>, applying rank/alpha patterns.</summary>
+    public LoraOptions OptionsFor(string modulePath, string adapterName)
+    {
+        var rank = Lookup(RankPattern, modulePath) ?? R;
+        var alpha = Lookup(AlphaPattern, modulePath) ?? LoraAlpha;
+        return new LoraOptions
+        {
+            Rank = rank,
+            Alpha = alpha,
+            Dropout = LoraDropout,
+            Bias = Bias,
+            UseRsLora = UseRsLora,
+            UseDora = UseDora,
+            Init = InitLoraWeights,
+            ModulesToSave = ModulesToSave ?? [],
+            AdapterName = adapterName,
+        };
+    }
+
+    static T? Lookup<T>(IReadOnlyDictionary<string, T> patterns, string modulePath) where T : struct
+    {
+        foreach (var (key, value) in patterns)
+            if (Regex.IsMatch(modulePath, $@"^(.*\.)?{key}$")) return value;
+        return null;
+    }
+
+    /// <summary>The config PEFT would write for <paramref name="injection"/> on <paramref name="model"/>.</summary>
+    public static AdapterConfig For(PretrainedModel model, LoraInjection injection, IReadOnlyList<string> targetModules, string? baseModelNameOrPath)
+    {
+        var o = injection.Options;
+        return new AdapterConfig
+        {
+            R = o.Rank,
+            LoraAlpha = o.Alpha,
+            LoraDropout = o.Dropout,
+            TargetModules = targetModules,
+            Bias = o.Bias,
+            FanInFanOut = injection.Modules.Any(m => m.FanInFanOut),
+            ModulesToSave = o.ModulesToSave.Count == 0 ? null : o.ModulesToSave,
+            TaskType = model.Task switch
+            {
+                ModelTask.CausalLanguageModeling => "CAUSAL_LM",
+                ModelTask.SequenceClassification => "SEQ_CLS",
+                _ => null,
+            },
+            BaseModelNameOrPath = baseModelNameOrPath,
+            UseRsLora = o.UseRsLora,
+            UseDora = o.UseDora,
+            InitLoraWeights = o.Init,
+        };
+    }
+
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["alpha_pattern"] = new JsonObject(AlphaPattern.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["base_model_name_or_path"] = BaseModelNameOrPath,
+            ["bias"] = Bias switch { LoraBias.All => "all", LoraBias.LoraOnly => "lora_only", _ => "none" },
+            ["fan_in_fan_out"] = FanInFanOut,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = InitLoraWeights == LoraInit.Gaussian ? JsonValue.Create("gaussian") : JsonValue.Create(true),
+            ["layers_pattern"] = null,
+            ["layers_to_transform"] = null,
+            ["lora_alpha"] = LoraAlpha,
+            ["lora_dropout"] = LoraDropout,
+            ["modules_to_save"] = ModulesToSave is null ? null : new JsonArray([.. ModulesToSave.Select(m => (JsonNode?)m)]),
+            ["peft_type"] = PeftType,
+            ["r"] = R,
+            ["rank_pattern"] = new JsonObject(RankPattern.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["revision"] = null,
+            ["target_modules"] = TargetModulesPattern is { } pattern ? JsonValue.Create(pattern)
+                : new JsonArray([.. TargetModules.Select(m => (JsonNode?)m)]),
+            ["task_type"] = TaskType,
+            ["use_dora"] = UseDora,
+            ["use_rslora"] = UseRsLora,
+        };
+        return json;
+    }
+
+    /// <summary>Writes the config atomically (temp file beside it, then rename).</summary>
+    public void Write(string path)
+    {
+        var text = ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temp, text);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Reads a config PEFT (or this runtime) wrote; unknown keys are ignored, PEFT's defaults fill absent ones.</summary>
+    public static AdapterConfig Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new CheckpointFormatException($"Adapter config '{path}' does not exist: a PEFT adapter folder holds {AdapterFiles.ConfigFile} and {AdapterFiles.WeightsFile}.");
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new CheckpointFormatException($"Adapter config '{path}' is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException($"Adapter config '{path}' is not valid JSON: {e.Message}", e);
+        }
+
+        var peftType = Text(json, "peft_type", path)
+            ?? throw new CheckpointFormatException($"Adapter config '{path}' has no 'peft_type'.");
+        if (peftType != "LORA")
+            throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' adapters load.");
+
+        var target = json["target_modules"];
+        return new AdapterConfig
+        {
+            PeftType = peftType,
+            R = Value<int>(json, "r", path) ?? 8,
+            LoraAlpha = Value<double>(json, "lora_alpha", path) ?? 8,
+            LoraDropout = Value<double>(json, "lora_dropout", path) ?? 0,
+            TargetModules = target is JsonArray array ? [.. array.Select(n => n!.GetValue<string>())] : [],
+            TargetModulesPattern = target is JsonValue v && v.TryGetValue<string>(out var s) ? s : null,
+            Bias = Text(json, "bias", path) switch
+            {
+                null or "none" => LoraBias.None,
+                "all" => LoraBias.All,
+                "lora_only" => LoraBias.LoraOnly,
+                var other => throw new AdapterMismatchException($"Adapter config '{path}': bias '{other}' is not one of none, all, lora_only."),
+            },
+            FanInFanOut = Value<bool>(json, "fan_in_fan_out", path) ?? false,
+            ModulesToSave = json["modules_to_save"] is JsonArray save ? [.. save.Select(n => n!.GetValue<string>())] : null,
+            TaskType = Text(json, "task_type", path),
+            BaseModelNameOrPath = Text(json, "base_model_name_or_path", path),
+            UseRsLora = Value<bool>(json, "use_rslora", path) ?? false,
+            UseDora = Value<bool>(json, "use_dora", path) ?? false,
+            // Weights come from the file, so any other init (pissa, olora, false) only mattered at training time.
+            InitLoraWeights = json["init_lora_weights"] is JsonValue init && init.TryGetValue<string>(out var name) && name == "gaussian"
+                ? LoraInit.Gaussian : LoraInit.Default,
+            RankPattern = Pattern(json, "rank_pattern", path, n => n.GetValue<int>()),
+            AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
+        };
+    }
+
+    static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
+        json[key] is null ? null : Convert<T>(json[key]!, key, path);
+
+    static string? Text(JsonObject json, string key, string path) =>
+        json[key] is null ? null : Convert<string>(json[key]!, key, path);
+
+    static T Convert<T>(JsonNode node, string key, string path)
+    {
+        try
+        {
+            return node.GetValue<T>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new CheckpointFormatException($"Adapter config '{path}': '{key}' has the value {node.ToJsonString()}, not a {typeof(T).Name}.", e);
+        }
+    }
+
+    static Dictionary<string, T> Pattern<T>(JsonObject json, string key, string path, Func<JsonNode, T> read)
+    {
+        var result = new Dictionary<string, T>();
+        if (json[key] is not JsonObject obj) return result;
+        foreach (var (name, node) in obj)
+        {
+            try
+            {
+                result[name] = read(node!);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+            {
+                throw new CheckpointFormatException($"Adapter config '{path}': {key}['{name}'] is not a number.", e);
+            }
+        }
+        return result;
+    }
+}

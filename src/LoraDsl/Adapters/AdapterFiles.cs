@@ -1,0 +1,25 @@
+namespace LoraDsl.Adapters;
+
+/// <summary>The file and tensor names of a PEFT adapter folder.</summary>
+public static class AdapterFiles
+{
+    public const string ConfigFile = "adapter_config.json";
+
+    public const string WeightsFile = "adapter_model.safetensors";
+
+    /// <summary>PEFT's prefix on every saved tensor: the PeftModel wraps the model as base_model.model.</summary>
+    public const string TensorPrefix = "base_model.model.";
+
+    /// <summary>Our own safetensors metadata key: output slices, {"path": [offset, length]}; PEFT ignores it.</summary>
+    public const string OutputSlicesMetadataKey = "loradsl.output_slices";
+
+    public static string LoraA(string modulePath) => $"{TensorPrefix}{modulePath}.lora_A.weight";
+
+    public static string LoraB(string modulePath) => $"{TensorPrefix}{modulePath}.lora_B.weight";
+
+    /// <summary>A variant's extra tensor (DoRA: "lora_magnitude_vector", saved without ".weight").</summary>
+    public static string Extra(string modulePath, string name) => $"{TensorPrefix}{modulePath}.{name}";
+
+    /// <summary>A plain model parameter saved with the adapter (modules_to_save, biases).</summary>
+    public static string Parameter(string parameterPath) => $"{TensorPrefix}{parameterPath}";
+}

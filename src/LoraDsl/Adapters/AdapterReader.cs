@@ -1,0 +1,307 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LoraDsl.Checkpoints;
+using LoraDsl.Lora;
+using LoraDsl.Models;
+using LoraDsl.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Adapters;
+
+/// <summary>
+/// Loads a PEFT LoRA adapter folder (written by Python PEFT or by <see cref="AdapterWriter"/>) into a
+/// model: wraps every module the file has LoRA tensors for, with the config's rank and alpha, and
+/// copies the weights. Everything is checked before the model is touched.
+/// </summary>
+public static partial class AdapterReader
+{
+    /// <summary>Applies the adapter in <paramref name="directory"/> to <paramref name="model"/> under <paramref name="adapterName"/>.</summary>
+    public static LoraInjection Load(string directory, PretrainedModel model, string adapterName = "default")
+    {
+        var config = AdapterConfig.Read(Path.Combine(directory, AdapterFiles.ConfigFile));
+        var file = Path.Combine(directory, AdapterFiles.WeightsFile);
+        if (!File.Exists(file))
+        {
+            var bin = Path.Combine(directory, "adapter_model.bin");
+            throw new CheckpointFormatException(File.Exists(bin)
+                ? $"Adapter folder '{directory}' has only '{bin}'; re-save it as {AdapterFiles.WeightsFile} (safe_serialization=True)."
+                : $"Adapter weights '{file}' do not exist.");
+        }
+
+        var (tensors, metadata) = ReadTensors(file);
+        try
+        {
+            var plan = Plan(file, model, config, adapterName, tensors, metadata);
+            return Apply(model, config, adapterName, plan);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>One module's LoRA tensors, checked against the model.</summary>
+    sealed record ModulePlan(string Path, LoraOptions Options, OutputSlice? Slice, Tensor A, Tensor B, IReadOnlyDictionary<string, Tensor> Extras);
+
+    /// <summary>A plain parameter (modules_to_save, bias): the module that owns it and its name there.</summary>
+    sealed record ParameterPlan(string ModulePath, string Name, Tensor Value);
+
+    sealed record LoadPlan(IReadOnlyList<ModulePlan> Modules, IReadOnlyList<ParameterPlan> Parameters);
+
+    [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_A|lora_B)(\.(?<adapter>[^.]+))?\.weight$")]
+    private static partial Regex LoraWeightKey();
+
+    [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_magnitude_vector)(\.(?<adapter>[^.]+))?(\.weight)?$")]
+    private static partial Regex ExtraKey();
+
+    static LoadPlan Plan(string file, PretrainedModel model, AdapterConfig config, string adapterName,
+        IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        var lora = new SortedDictionary<string, Dictionary<string, (string Key, Tensor Value)>>(StringComparer.Ordinal);
+        var plain = new List<(string Key, string Name, Tensor Value)>();
+        foreach (var (key, value) in tensors)
+        {
+            if (!key.StartsWith(AdapterFiles.TensorPrefix, StringComparison.Ordinal))
+                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' does not start with '{AdapterFiles.TensorPrefix}', as PEFT's names do.");
+            var name = key[AdapterFiles.TensorPrefix.Length..];
+            var match = LoraWeightKey().Match(name) is { Success: true } m ? m : ExtraKey().Match(name);
+            if (match.Success)
+            {
+                var path = match.Groups["path"].Value;
+                if (!lora.TryGetValue(path, out var parts)) lora[path] = parts = [];
+                parts[match.Groups["kind"].Value] = (key, value);
+            }
+            else plain.Add((key, name, value));
+        }
+        if (lora.Count == 0) throw new AdapterMismatchException($"Adapter file '{file}' holds no LoRA tensors (*.lora_A.weight / *.lora_B.weight).");
+
+        var slices = ReadSlices(file, metadata);
+        var modules = new List<ModulePlan>();
+        foreach (var (path, parts) in lora)
+        {
+            var anyKey = parts.Values.First().Key;
+            var baseLayer = BaseLayer(file, model, path, anyKey, adapterName);
+            if (!parts.TryGetValue("lora_A", out var a) || !parts.TryGetValue("lora_B", out var b))
+                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{anyKey}' has no matching {(parts.ContainsKey("lora_A") ? "lora_B" : "lora_A")} for module '{path}'.");
+            var options = config.OptionsFor(path, adapterName);
+            ExpectShape(file, a.Key, a.Value, [options.Rank, baseLayer.InFeatures], path, baseLayer, options.Rank);
+            ExpectShape(file, b.Key, b.Value, [baseLayer.OutFeatures, options.Rank], path, baseLayer, options.Rank);
+            var extras = new Dictionary<string, Tensor>();
+            if (parts.TryGetValue(DoraVariant.MagnitudeName, out var magnitude))
+            {
+                if (!options.UseDora)
+                    throw new AdapterMismatchException($"Adapter file '{file}': tensor '{magnitude.Key}' is a DoRA magnitude, but the config has use_dora false.");
+                ExpectShape(file, magnitude.Key, magnitude.Value, [baseLayer.OutFeatures], path, baseLayer, options.Rank);
+                extras[DoraVariant.MagnitudeName] = magnitude.Value;
+            }
+            else if (options.UseDora)
+                throw new AdapterMismatchException($"Adapter file '{file}': the config has use_dora true, but module '{path}' has no '{AdapterFiles.Extra(path, DoraVariant.MagnitudeName)}'.");
+
+            var slice = slices.TryGetValue(path, out var s) && !options.UseDora && ZeroOutside(b.Value, s) ? s : (OutputSlice?)null;
+            modules.Add(new ModulePlan(path, options, slice, a.Value, b.Value, extras));
+        }
+
+        var parameters = new List<ParameterPlan>();
+        foreach (var (key, name, value) in plain)
+        {
+            var split = name.LastIndexOf('.');
+            var modulePath = split < 0 ? "" : name[..split];
+            var parameterName = name[(split + 1)..];
+            // A wrapped module's own parameters sit under base_layer in PEFT's names; ours resolve through the wrapper.
+            if (modulePath.EndsWith(".base_layer", StringComparison.Ordinal)) modulePath = modulePath[..^".base_layer".Length];
+            var parameter = split > 0 && ModuleSurgery.Exists(model, modulePath) ? OwnParameter(ModuleSurgery.Find(model, modulePath), parameterName) : null;
+            if (parameter is null)
+                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' names parameter '{name}', which {model.GetType().Name} does not have.");
+            if (!parameter.shape.SequenceEqual(value.shape))
+                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has shape {Shape(value.shape)}, expected {Shape(parameter.shape)} (the model's '{name}').");
+            parameters.Add(new ParameterPlan(modulePath, parameterName, value));
+        }
+        return new LoadPlan(modules, parameters);
+    }
+
+    static LoraInjection Apply(PretrainedModel model, AdapterConfig config, string adapterName, LoadPlan plan)
+    {
+        var adapted = new List<AdaptedModule>();
+        IReadOnlyList<string> saved = [];
+        // One injection per distinct (rank, alpha): rank_pattern / alpha_pattern can differ per module.
+        foreach (var group in plan.Modules.GroupBy(m => (m.Options.Rank, m.Options.Alpha)))
+        {
+            var injection = LoraInjector.Inject(model, group.First().Options, group.Select(m => new LoraTarget(m.Path, m.Slice)));
+            adapted.AddRange(injection.Modules);
+            saved = injection.ModulesToSave;
+        }
+        using (no_grad())
+        {
+            var byPath = adapted.ToDictionary(m => m.Path, StringComparer.Ordinal);
+            foreach (var planned in plan.Modules)
+            {
+                var adapter = byPath[planned.Path].Adapter;
+                adapter.A.copy_(planned.A);
+                if (planned.Slice is { } s)
+                {
+                    using var rows = planned.B.narrow(0, s.Offset, s.Length);
+                    adapter.B.copy_(rows);
+                }
+                else adapter.B.copy_(planned.B);
+                foreach (var (name, value) in planned.Extras) adapter.ExtraParameters[name].copy_(value);
+            }
+            foreach (var p in plan.Parameters)
+                OwnParameter(ModuleSurgery.Find(model, p.ModulePath), p.Name)!.copy_(p.Value);
+        }
+        return new LoraInjection(config.OptionsFor("", adapterName), adapted, saved);
+    }
+
+    /// <summary>The base layer a LoRA tensor belongs to; errors name the file and tensor.</summary>
+    static LoraBaseLayer BaseLayer(string file, PretrainedModel model, string path, string key, string adapterName)
+    {
+        if (!ModuleSurgery.Exists(model, path))
+            throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' belongs to module '{path}', which {model.GetType().Name} does not have.");
+        var module = ModuleSurgery.Find(model, path);
+        if (module is LoraLinear wrapped)
+        {
+            if (wrapped.Adapters.ContainsKey(adapterName))
+                throw new AdapterMismatchException($"Adapter file '{file}': module '{path}' already has an adapter named '{adapterName}'.");
+            return wrapped.Base;
+        }
+        if (module is not nn.Module<Tensor, Tensor> layer)
+            throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' belongs to module '{path}', a {module.GetType().Name}, which LoRA cannot wrap.");
+        try
+        {
+            return LoraBaseLayer.Of(layer, path);
+        }
+        catch (ModuleNotFoundException e)
+        {
+            throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}': {e.Message}");
+        }
+    }
+
+    static void ExpectShape(string file, string key, Tensor value, long[] expected, string path, LoraBaseLayer baseLayer, int rank)
+    {
+        if (!value.shape.SequenceEqual(expected))
+            throw new AdapterMismatchException(
+                $"Adapter file '{file}': tensor '{key}' has shape {Shape(value.shape)}, expected {Shape(expected)} " +
+                $"(module '{path}' is {baseLayer.InFeatures}->{baseLayer.OutFeatures}, r={rank}).");
+    }
+
+    /// <summary>A parameter registered directly on <paramref name="module"/> (through a LoRA wrapper to its base).</summary>
+    static Parameter? OwnParameter(nn.Module module, string name)
+    {
+        if (module is LoraLinear wrapped) module = wrapped.Base.Module;
+        foreach (var (n, p) in module.named_parameters(recurse: false))
+            if (n == name) return p;
+        return null;
+    }
+
+    static Dictionary<string, OutputSlice> ReadSlices(string file, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue(AdapterFiles.OutputSlicesMetadataKey, out var json)) return [];
+        try
+        {
+            var raw = JsonSerializer.Deserialize<Dictionary<string, long[]>>(json) ?? [];
+            return raw.Where(kv => kv.Value.Length == 2).ToDictionary(kv => kv.Key, kv => new OutputSlice(kv.Value[0], kv.Value[1]));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}' is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>True when B's rows outside <paramref name="slice"/> are all zero (a slice then loses nothing).</summary>
+    static bool ZeroOutside(Tensor b, OutputSlice slice)
+    {
+        if (slice.Offset < 0 || slice.Length <= 0 || slice.End > b.shape[0]) return false;
+        using var scope = NewDisposeScope();
+        var before = b.narrow(0, 0, slice.Offset);
+        var after = b.narrow(0, slice.End, b.shape[0] - slice.End);
+        return before.count_nonzero().item<long>() == 0 && after.count_nonzero().item<long>() == 0;
+    }
+
+    static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
+
+    /// <summary>
+    /// Reads a safetensors file after checking its header against its length, so a truncated or corrupt
+    /// file fails with its name and the tensor at fault. The one place to switch to SafetensorsFile later.
+    /// </summary>
+    static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadTensors(string file)
+    {
+        var metadata = new Dictionary<string, string>();
+        using (var stream = File.OpenRead(file))
+        {
+            var length = stream.Length;
+            Span<byte> prefix = stackalloc byte[8];
+            if (length < 8 || stream.Read(prefix) != 8)
+                throw new CheckpointFormatException($"Safetensors file '{file}' is truncated: {length} bytes, shorter than the 8-byte header length.");
+            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            if (headerLength > (ulong)(length - 8))
+                throw new CheckpointFormatException($"Safetensors file '{file}' is truncated or corrupt: header length {headerLength} exceeds the {length - 8} bytes after it.");
+            var header = new byte[headerLength];
+            stream.ReadExactly(header);
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(header);
+            }
+            catch (JsonException e)
+            {
+                throw new CheckpointFormatException($"Safetensors file '{file}' has a corrupt header: {e.Message}", e);
+            }
+            using (doc)
+            {
+                long dataLength = length - 8 - (long)headerLength;
+                foreach (var entry in doc.RootElement.EnumerateObject())
+                {
+                    if (entry.Name == "__metadata__")
+                    {
+                        foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.ToString();
+                        continue;
+                    }
+                    CheckEntry(file, entry, dataLength);
+                }
+            }
+        }
+        try
+        {
+            return (Safetensors.LoadStateDict(file), metadata);
+        }
+        catch (Exception e) when (e is not CheckpointFormatException)
+        {
+            throw new CheckpointFormatException($"Safetensors file '{file}' could not be read: {e.Message}", e);
+        }
+    }
+
+    static void CheckEntry(string file, JsonProperty entry, long dataLength)
+    {
+        try
+        {
+            var dtypeName = entry.Value.GetProperty("dtype").GetString() ?? "";
+            var dtype = SafetensorsDtype.TryParse(dtypeName)
+                ?? throw new CheckpointFormatException($"Safetensors file '{file}': tensor '{entry.Name}' has unknown dtype '{dtypeName}'.");
+            long elements = 1;
+            foreach (var d in entry.Value.GetProperty("shape").EnumerateArray()) elements *= d.GetInt64();
+            var offsets = entry.Value.GetProperty("data_offsets");
+            long begin = offsets[0].GetInt64(), end = offsets[1].GetInt64();
+            if (begin < 0 || end < begin || end - begin != elements * ElementSize(dtype))
+                throw new CheckpointFormatException(
+                    $"Safetensors file '{file}': tensor '{entry.Name}' has data_offsets [{begin}, {end}], which do not hold {elements} {dtypeName} values.");
+            if (end > dataLength)
+                throw new CheckpointFormatException(
+                    $"Safetensors file '{file}' is truncated: tensor '{entry.Name}' ends at byte {end} of the data, which has only {dataLength} bytes.");
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
+        {
+            throw new CheckpointFormatException($"Safetensors file '{file}': tensor '{entry.Name}' has a malformed header entry: {e.Message}", e);
+        }
+    }
+
+    static long ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+}

@@ -1,0 +1,28 @@
+using static TorchSharp.torch;
+
+namespace LoraDsl.Lora;
+
+/// <summary>
+/// What distinguishes one LoRA flavour from another (PEFT's variants.py idea): DoRA, AdaLoRA, ...
+/// plug in here instead of flags inside <see cref="LoraLinear"/>. All tensors are fp32; weights are [out, in].
+/// </summary>
+public interface ILoraVariant
+{
+    /// <summary>Short name for messages ("lora", "dora").</summary>
+    string Name { get; }
+
+    /// <summary>Called once after A and B are initialised; may register extra parameters on the adapter.</summary>
+    void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer);
+
+    /// <summary>
+    /// The amount to add to the base output rows the adapter covers. <paramref name="input"/> is fp32 and
+    /// not yet dropped out; <paramref name="baseOutput"/> is the base layer's fp32 output, all rows, bias included.
+    /// </summary>
+    Tensor Forward(LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput);
+
+    /// <summary>The merged weight [out, in] from the unmerged one.</summary>
+    Tensor Merge(LoraAdapter adapter, Tensor weight);
+
+    /// <summary>The unmerged weight [out, in] from the merged one (inverse of <see cref="Merge"/>).</summary>
+    Tensor Unmerge(LoraAdapter adapter, Tensor mergedWeight);
+}

@@ -1,0 +1,116 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Lora;
+
+/// <summary>
+/// One named adapter on one layer: A [r, in], B [rows, r] (rows = the slice length or the whole
+/// output), dropout, and whatever its <see cref="ILoraVariant"/> adds. Always fp32, whatever the base dtype.
+/// </summary>
+public sealed class LoraAdapter : nn.Module
+{
+    public LoraAdapter(string adapterName, LoraBaseLayer baseLayer, LoraOptions options, OutputSlice? slice, ILoraVariant variant)
+        : base(adapterName)
+    {
+        options.Validate();
+        if (slice is { } s && (s.Offset < 0 || s.Length <= 0 || s.End > baseLayer.OutFeatures))
+            throw new ArgumentException($"Output slice {s} of adapter '{adapterName}' does not fit in {baseLayer.OutFeatures} output rows.");
+        AdapterName = adapterName;
+        Options = options;
+        Slice = slice;
+        Variant = variant;
+        InFeatures = baseLayer.InFeatures;
+        OutFeatures = baseLayer.OutFeatures;
+        var device = baseLayer.Device;
+        lora_A = new Parameter(empty([options.Rank, InFeatures], ScalarType.Float32, device));
+        lora_B = new Parameter(zeros([Rows, options.Rank], ScalarType.Float32, device));
+        using (no_grad())
+        {
+            if (options.Init == LoraInit.Gaussian) nn.init.normal_(lora_A, 0, 1.0 / options.Rank);
+            else nn.init.kaiming_uniform_(lora_A, Math.Sqrt(5));
+        }
+        dropout = nn.Dropout(options.Dropout);
+        RegisterComponents();
+        variant.Initialize(this, baseLayer);
+    }
+
+    public string AdapterName { get; }
+
+    public LoraOptions Options { get; }
+
+    public OutputSlice? Slice { get; }
+
+    public ILoraVariant Variant { get; }
+
+    public long InFeatures { get; }
+
+    /// <summary>The base layer's full output width (not the slice's).</summary>
+    public long OutFeatures { get; }
+
+    /// <summary>Output rows B covers: the slice length, or <see cref="OutFeatures"/>.</summary>
+    public long Rows => Slice?.Length ?? OutFeatures;
+
+    public int Rank => Options.Rank;
+
+    public double Scaling => Options.Scaling;
+
+    /// <summary>[r, in].</summary>
+    public Parameter A => lora_A;
+
+    /// <summary>[rows, r].</summary>
+    public Parameter B => lora_B;
+
+    /// <summary>Parameters a variant added (DoRA's "lora_magnitude_vector"), by their PEFT name.</summary>
+    public IReadOnlyDictionary<string, Parameter> ExtraParameters => extras;
+
+    /// <summary>True when dropout changes the input (training with p &gt; 0).</summary>
+    public bool DropoutActive => training && Options.Dropout > 0;
+
+    readonly Parameter lora_A;
+    readonly Parameter lora_B;
+    readonly Dropout dropout;
+    readonly Dictionary<string, Parameter> extras = [];
+
+    /// <summary>Registers a variant's parameter on this adapter (it trains and saves with A and B).</summary>
+    public void AddExtraParameter(string name, Parameter parameter)
+    {
+        register_parameter(name, parameter);
+        extras.Add(name, parameter);
+    }
+
+    /// <summary>Dropout on the LoRA branch only; a new handle either way.</summary>
+    public Tensor ApplyDropout(Tensor input) => DropoutActive ? dropout.call(input) : input.alias();
+
+    /// <summary>B(A(x)) without scaling, [..., rows].</summary>
+    public Tensor Product(Tensor input)
+    {
+        using var down = nn.functional.linear(input, lora_A);
+        return nn.functional.linear(down, lora_B);
+    }
+
+    /// <summary>s·BA as a full [out, in] fp32 matrix, zero outside the slice; detached.</summary>
+    public Tensor DeltaWeight()
+    {
+        using var _ = no_grad();
+        using var product = matmul(lora_B.detach(), lora_A.detach());
+        using var scaled = product.mul(Scaling);
+        return PadRows(scaled);
+    }
+
+    /// <summary>B as PEFT stores it, [out, r]: zero rows outside the slice.</summary>
+    public Tensor FullB()
+    {
+        using var _ = no_grad();
+        using var detached = lora_B.detach();
+        return PadRows(detached);
+    }
+
+    /// <summary>Places activations [..., rows] into the full output width [..., out] (zeros outside the slice).</summary>
+    public Tensor PadOutputs(Tensor rows) =>
+        Slice is { } s ? nn.functional.pad(rows, [s.Offset, OutFeatures - s.End]) : rows.alias();
+
+    /// <summary>Places a weight [rows, k] into [out, k] (zeros outside the slice).</summary>
+    Tensor PadRows(Tensor rows) =>
+        Slice is { } s ? nn.functional.pad(rows, [0, 0, s.Offset, OutFeatures - s.End]) : rows.alias();
+}

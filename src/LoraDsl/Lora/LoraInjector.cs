@@ -1,0 +1,91 @@
+using LoraDsl.Models;
+using LoraDsl.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Lora;
+
+/// <summary>
+/// Puts LoRA wrappers on concrete module paths of a model and sets what trains, as PEFT's
+/// get_peft_model does: the adapter's weights, the chosen biases and <c>modules_to_save</c>; nothing else.
+/// </summary>
+public static class LoraInjector
+{
+    /// <summary>
+    /// Wraps every target (or adds the adapter to an existing wrapper) and freezes the rest. All paths
+    /// are checked before the model is touched, so a bad path leaves the model unchanged.
+    /// </summary>
+    public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets)
+    {
+        options.Validate();
+        var targetList = targets.ToList();
+        if (targetList.Count == 0) throw new ArgumentException("LoRA needs at least one target module.");
+        foreach (var group in targetList.GroupBy(t => t.Path).Where(g => g.Count() > 1))
+            throw new ArgumentException($"Module '{group.Key}' is targeted {group.Count()} times.");
+
+        foreach (var target in targetList)
+        {
+            var module = ModuleSurgery.Find(model, target.Path);
+            if (module is LoraLinear existing)
+            {
+                if (existing.Adapters.ContainsKey(options.AdapterName))
+                    throw new ArgumentException($"Module '{target.Path}' already has an adapter named '{options.AdapterName}'.");
+            }
+            else if (module is nn.Module<Tensor, Tensor> layer) LoraBaseLayer.Of(layer, target.Path);
+            else throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear or Conv1D modules.");
+        }
+        var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
+
+        var adapted = new List<AdaptedModule>(targetList.Count);
+        foreach (var target in targetList)
+        {
+            var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
+                ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
+            var adapter = layer.AddAdapter(options.AdapterName, options, target.Slice);
+            adapted.Add(new AdaptedModule(target.Path, layer, adapter));
+        }
+        SetTrainable(model, options, saved);
+        return new LoraInjection(options, adapted, saved);
+    }
+
+    /// <summary>
+    /// Merges every wrapper's active adapters into its base weight and puts the plain base module back
+    /// (PEFT's merge_and_unload). Returns the paths that were unwrapped.
+    /// </summary>
+    public static IReadOnlyList<string> MergeAndUnload(nn.Module model)
+    {
+        var wrapped = model.named_modules().Where(m => m.module is LoraLinear).Select(m => m.name).ToList();
+        foreach (var path in wrapped)
+            ModuleSurgery.Replace(model, path, old => ((LoraLinear)old).MergeAndUnwrap());
+        return wrapped;
+    }
+
+    /// <summary>PEFT's freezing: the named adapter's weights, the chosen biases and modules_to_save train.</summary>
+    static void SetTrainable(nn.Module model, LoraOptions options, IReadOnlyList<string> modulesToSave)
+    {
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (module is not LoraLinear layer || !layer.Adapters.TryGetValue(options.AdapterName, out var adapter)) continue;
+            foreach (var p in adapter.parameters()) p.requires_grad = true;
+            if (options.Bias == LoraBias.LoraOnly && layer.Base.Bias is { } bias) bias.requires_grad = true;
+        }
+        if (options.Bias == LoraBias.All)
+            foreach (var (name, p) in model.named_parameters())
+                if (name == "bias" || name.EndsWith(".bias", StringComparison.Ordinal)) p.requires_grad = true;
+        foreach (var path in modulesToSave)
+            foreach (var p in ModuleSurgery.Find(model, path).parameters()) p.requires_grad = true;
+    }
+
+    /// <summary>PEFT matches a modules_to_save entry as the full path or a trailing ".name" segment.</summary>
+    static IEnumerable<string> ResolveModulesToSave(nn.Module model, string name)
+    {
+        if (ModuleSurgery.Exists(model, name)) return [name];
+        var matches = model.named_modules()
+            .Select(m => m.name)
+            .Where(path => path.EndsWith("." + name, StringComparison.Ordinal))
+            .ToList();
+        return matches.Count > 0 ? matches
+            : throw new ModuleNotFoundException($"modules_to_save entry '{name}' matches no module of {model.GetType().Name}.");
+    }
+}
