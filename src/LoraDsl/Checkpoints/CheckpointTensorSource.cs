@@ -13,6 +13,9 @@ public abstract class CheckpointTensorSource : IDisposable
     /// <summary>The stored shape, known before reading the data.</summary>
     public abstract long[] Shape(string name);
 
+    /// <summary>The stored dtype, known before reading the data.</summary>
+    public abstract ScalarType Dtype(string name);
+
     /// <summary>The file holding <paramref name="name"/> (for error messages).</summary>
     public abstract string FileOf(string name);
 

@@ -48,6 +48,8 @@ public sealed class PickledTensorSource : CheckpointTensorSource
 
     public override long[] Shape(string name) => Entry(name).Tensor.shape;
 
+    public override ScalarType Dtype(string name) => Entry(name).Tensor.dtype;
+
     public override string FileOf(string name) => Entry(name).File;
 
     public override Tensor Read(string name) => Entry(name).Tensor.alias();

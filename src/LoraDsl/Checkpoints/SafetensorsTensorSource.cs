@@ -21,6 +21,8 @@ public sealed class SafetensorsTensorSource : CheckpointTensorSource
 
     public override long[] Shape(string name) => File(name).Info(name).Shape;
 
+    public override ScalarType Dtype(string name) => File(name).Info(name).Dtype;
+
     public override string FileOf(string name) => File(name).Path;
 
     public override Tensor Read(string name) => File(name).Read(name);
