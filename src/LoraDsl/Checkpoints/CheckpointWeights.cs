@@ -1,3 +1,4 @@
+using LoraDsl.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,15 +20,14 @@ public static class CheckpointWeights
         var missing = new List<string>();
         var fresh = new List<string>();
         var tied = new List<string>();
-        var seen = new List<Tensor>();
+        var aliases = (model as ITiedWeights)?.TiedKeys ?? [];
         var used = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var (key, target) in model.state_dict())
         {
             var checkpointKey = CheckpointKeyFor(key, architecture.BaseModelPrefix, source);
-            // A tensor that aliases one seen earlier (tied lm_head) needs no tensor of its own.
-            var alias = seen.Any(t => ReferenceEquals(t, target) || t.Handle == target.Handle);
-            seen.Add(target);
+            // A tensor tied to another (lm_head to the embedding) needs no tensor of its own.
+            var alias = aliases.Contains(key);
             if (checkpointKey is null)
             {
                 if (alias) tied.Add(key);

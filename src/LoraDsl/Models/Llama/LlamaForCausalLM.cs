@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost
+public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights
 {
     readonly LlamaModel model;
     nn.Module<Tensor, Tensor> lm_head;
@@ -26,6 +26,8 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost
     }
 
     public LlamaConfig LlamaConfig { get; }
+
+    public IReadOnlyList<string> TiedKeys => LlamaConfig.TieWordEmbeddings ? ["lm_head.weight"] : [];
 
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
