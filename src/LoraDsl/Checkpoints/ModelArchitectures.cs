@@ -1,0 +1,49 @@
+using LoraDsl.Models.Gpt2;
+using LoraDsl.Models.Llama;
+
+namespace LoraDsl.Checkpoints;
+
+/// <summary>The architectures <see cref="ModelLoader"/> knows, by model_type. Adding one is one entry.</summary>
+public static class ModelArchitectures
+{
+    static readonly List<ModelArchitecture> Registered =
+    [
+        new(["llama", "mistral", "qwen2"], "model",
+            (raw, path, dtype, device) => new LlamaForCausalLM(LlamaConfig.FromJson(raw, path), dtype, device))
+        {
+            // Older LLaMA checkpoints store the rotary frequencies, which are recomputed here.
+            IsIgnoredCheckpointKey = key => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal),
+        },
+        new(["gpt2"], "transformer",
+            (raw, path, dtype, device) => new Gpt2LMHeadModel(Gpt2Config.FromJson(raw, path), dtype, device))
+        {
+            IsIgnoredCheckpointKey = key => key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal),
+        },
+    ];
+
+    static readonly Lock Gate = new();
+
+    public static IReadOnlyList<ModelArchitecture> All
+    {
+        get { lock (Gate) return Registered.ToList(); }
+    }
+
+    /// <summary>Adds or overrides (by model_type) an architecture.</summary>
+    public static void Register(ModelArchitecture architecture)
+    {
+        lock (Gate) Registered.Insert(0, architecture);
+    }
+
+    /// <summary>The architecture for <paramref name="modelType"/>; unknown → <see cref="UnsupportedModelException"/> naming <paramref name="configPath"/>.</summary>
+    public static ModelArchitecture Find(string modelType, string? configPath = null)
+    {
+        lock (Gate)
+        {
+            foreach (var a in Registered)
+                if (a.ModelTypes.Contains(modelType)) return a;
+            var supported = string.Join(", ", Registered.SelectMany(a => a.ModelTypes).Distinct().Order(StringComparer.Ordinal));
+            throw new UnsupportedModelException(
+                $"model_type '{modelType}'{(configPath is null ? "" : $" in '{configPath}'")} is not supported; supported: {supported}.");
+        }
+    }
+}

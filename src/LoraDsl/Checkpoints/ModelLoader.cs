@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using LoraDsl.Models;
+using LoraDsl.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Checkpoints;
+
+/// <summary>Builds the model a Hugging Face folder describes and fills it from its weights.</summary>
+public static class ModelLoader
+{
+    public static PretrainedModel Load(string directory, ModelLoadOptions? options = null) =>
+        Load(directory, options, out _);
+
+    /// <summary>As <see cref="Load(string, ModelLoadOptions?)"/>, also returning what the weight copy did.</summary>
+    public static PretrainedModel Load(string directory, ModelLoadOptions? options, out WeightLoadReport report)
+    {
+        options ??= new ModelLoadOptions();
+        if (options.ComputeDtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"Compute dtype {options.ComputeDtype} is not supported: use Float32, BFloat16 or Float16.");
+        var checkpoint = HfCheckpoint.Open(directory);
+        var architecture = ModelArchitectures.Find(checkpoint.ModelType, checkpoint.ConfigPath);
+        var raw = checkpoint.Config;
+        if (options.NumLabels is { } labels)
+        {
+            raw = (JsonObject)raw.DeepClone();
+            raw["num_labels"] = labels;
+        }
+        // Open (and validate) the weights before building a possibly large model.
+        using var tensors = checkpoint.OpenTensors();
+        var device = TorchDevice.Resolve(options.Device);
+        var model = architecture.Create(raw, checkpoint.ConfigPath, options.ComputeDtype, device);
+        try
+        {
+            // Architectures built elsewhere (fp32 on the CPU) are moved once here.
+            if (model.parameters().Any(p => p.dtype != options.ComputeDtype && p.is_floating_point())) model.to(options.ComputeDtype);
+            if (model.parameters().Any(p => p.device_type != device.type)) model.to(device);
+            report = CheckpointWeights.CopyInto(model, tensors, architecture, options.RejectUnexpectedTensors);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Models.Gpt2;
+
+/// <summary>GPT-2 without the head: wte, wpe, h.{i}, ln_f (HF's GPT2Model, prefix "transformer").</summary>
+public sealed class Gpt2Model : nn.Module
+{
+    readonly Gpt2Config config;
+    readonly Embedding wte;
+    readonly Embedding wpe;
+    readonly ModuleList<Gpt2Block> h = new();
+    readonly LayerNorm ln_f;
+
+    public Gpt2Model(Gpt2Config config, ScalarType dtype, Device device) : base(nameof(Gpt2Model))
+    {
+        this.config = config;
+        wte = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        wpe = nn.Embedding(config.MaxPositions, config.HiddenSize, device: device, dtype: dtype);
+        for (var i = 0; i < config.NumLayers; i++) h.Add(new Gpt2Block(config, dtype, device));
+        ln_f = nn.LayerNorm(config.HiddenSize, config.LayerNormEpsilon, device: device, dtype: dtype);
+        RegisterComponents();
+    }
+
+    public Embedding Wte => wte;
+
+    /// <summary>Final hidden states [batch, seq, hidden].</summary>
+    public Tensor Forward(ModelInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        var ids = inputs.InputIds;
+        var (batch, seq) = (ids.shape[0], ids.shape[1]);
+        var cache = inputs.Cache;
+        var past = cache?.Length ?? 0;
+        if (past + seq > config.MaxPositions)
+            throw new ArgumentException($"GPT-2 sequence of {past + seq} tokens exceeds n_positions {config.MaxPositions}.");
+        var device = wte.weight!.device;
+        var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
+        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, null, device);
+        var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
+        var hidden = wte.call(ids.to(device)) + wpe.call(positions);
+        for (var i = 0; i < h.Count; i++)
+            hidden = h[i].Forward(hidden, mask, isCausal, cache, i);
+        return ln_f.call(hidden).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,46 @@
+using LoraDsl.Generation;
+using LoraDsl.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Models.Llama;
+
+/// <summary>The decoder stack without the head: embed_tokens, layers, norm (HF's LlamaModel, prefix "model").</summary>
+public sealed class LlamaModel : nn.Module
+{
+    readonly LlamaConfig config;
+    readonly Embedding embed_tokens;
+    readonly ModuleList<LlamaDecoderLayer> layers = new();
+    readonly RmsNorm norm;
+
+    public LlamaModel(LlamaConfig config, ScalarType dtype, Device device) : base(nameof(LlamaModel))
+    {
+        this.config = config;
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        for (var i = 0; i < config.NumLayers; i++) layers.Add(new LlamaDecoderLayer(config, dtype, device));
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        RegisterComponents();
+    }
+
+    public Embedding EmbedTokens => embed_tokens;
+
+    /// <summary>Final hidden states [batch, seq, hidden].</summary>
+    public Tensor Forward(ModelInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        var ids = inputs.InputIds;
+        var (batch, seq) = (ids.shape[0], ids.shape[1]);
+        var cache = inputs.Cache;
+        var past = cache?.Length ?? 0;
+        var device = embed_tokens.weight!.device;
+        var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
+        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device);
+        var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
+        var hidden = embed_tokens.call(ids.to(device));
+        var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config.HeadDim, config.RopeTheta, hidden.dtype);
+        for (var i = 0; i < layers.Count; i++)
+            hidden = layers[i].Forward(hidden, cos, sin, mask, isCausal, cache, i);
+        return norm.call(hidden).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,32 @@
+using static TorchSharp.torch;
+
+namespace LoraDsl.Models.Llama;
+
+/// <summary>Rotary position embedding with HF's rotate_half layout (first half / second half of each head).</summary>
+public static class LlamaRotaryEmbedding
+{
+    /// <summary>cos and sin [batch, 1, seq, head_dim] for <paramref name="positionIds"/> [batch, seq], in <paramref name="dtype"/>.</summary>
+    public static (Tensor Cos, Tensor Sin) CosSin(Tensor positionIds, int headDim, double theta, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        // Frequencies in float32 as HF computes them; cast at the end.
+        var exponents = arange(0, headDim, 2, ScalarType.Float32, positionIds.device) / headDim;
+        var inverseFrequency = pow(theta, exponents).reciprocal();
+        var angles = positionIds.to(ScalarType.Float32).unsqueeze(-1) * inverseFrequency;
+        var doubled = cat(new[] { angles, angles }, -1).unsqueeze(1);
+        var cos = doubled.cos().to(dtype).MoveToOuterDisposeScope();
+        var sin = doubled.sin().to(dtype).MoveToOuterDisposeScope();
+        return (cos, sin);
+    }
+
+    /// <summary>x * cos + rotate_half(x) * sin for x [batch, heads, seq, head_dim].</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var half = x.shape[^1] / 2;
+        var first = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
+        var second = x[TensorIndex.Ellipsis, TensorIndex.Slice(half, null)];
+        var rotated = cat(new[] { second.neg(), first }, -1);
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+    }
+}
