@@ -154,11 +154,7 @@ public static class Gpt2TokenizerFiles
                 throw new InvalidDataException(
                     $"{DataSource}: token {rank} '{token}' does not reduce to one merge of lower-ranked tokens " +
                     $"(BPE stops at {starts.Count} parts).");
-            var left = token[..starts[1]];
-            var right = token[starts[1]..];
-            if (rankOf[left] >= rank || rankOf[right] >= rank)
-                throw new InvalidDataException($"{DataSource}: token {rank} '{token}' splits into '{left}' '{right}', not both ranked below it.");
-            merges[rank - ByteCount] = (left, right);
+            merges[rank - ByteCount] = (token[..starts[1]], token[starts[1]..]);
 
             // Rank of the token that merging part i with part i+1 would make; int.MaxValue when none exists.
             int PairRank(int i)
