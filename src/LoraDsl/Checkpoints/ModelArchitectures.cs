@@ -1,3 +1,4 @@
+using LoraDsl.Models.Bert;
 using LoraDsl.Models.Gpt2;
 using LoraDsl.Models.Llama;
 
@@ -18,6 +19,14 @@ public static class ModelArchitectures
             (raw, path, dtype, device) => new Gpt2LMHeadModel(Gpt2Config.FromJson(raw, path), dtype, device))
         {
             IsIgnoredCheckpointKey = key => key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal),
+        },
+        new(["bert"], "bert",
+            (raw, path, dtype, device) => new BertForSequenceClassification(BertConfig.FromJson(raw, path)))
+        {
+            // position_ids is a constant buffer; cls.* are pre-training heads a classifier does not use.
+            IsIgnoredCheckpointKey = key => key.EndsWith("embeddings.position_ids", StringComparison.Ordinal) || key.StartsWith("cls.", StringComparison.Ordinal),
+            // HF initialises a classification head (and a pooler the checkpoint lacks) fresh.
+            IsNewlyInitialized = key => key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("bert.pooler.", StringComparison.Ordinal),
         },
     ];
 

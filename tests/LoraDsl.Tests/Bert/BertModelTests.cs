@@ -93,27 +93,30 @@ public sealed class BertModelTests : IDisposable
     [Fact]
     public void Shape_mismatch_names_tensor_and_file()
     {
-        var sd = TinyBert.StateDict(seed: 1);
-        var config = BertConfig.FromJson(TinyBert.Config(numLabels: 5), "config.json");
-        using var model = new BertForSequenceClassification(config);
-        var e = Assert.Throws<CheckpointFormatException>(() => BertWeightLoader.LoadWeights(model, sd, "/ckpt/model.safetensors"));
+        var directory = Directory.CreateTempSubdirectory("loradsl-bert-").FullName;
+        foreach (var t in TinyBert.Write(directory, seed: 1).Values) t.Dispose();
+        var config = TinyBert.Config(numLabels: 5);
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelLoader.Load(directory, new ModelLoadOptions { Device = "cpu" }));
         Assert.Contains("classifier.weight", e.Message);
-        Assert.Contains("/ckpt/model.safetensors", e.Message);
-        foreach (var t in sd.Values) t.Dispose();
+        Assert.Contains(Path.Combine(directory, "model.safetensors"), e.Message);
     }
 
     [Fact]
     public void Missing_encoder_weight_is_an_error_but_a_missing_head_is_initialised()
     {
+        var directory = Directory.CreateTempSubdirectory("loradsl-bert-").FullName;
         var sd = TinyBert.StateDict(seed: 1, bertPrefix: false);
-        using var model = new BertForSequenceClassification(BertConfig.FromJson(TinyBert.Config(), "config.json"));
-        var fresh = BertWeightLoader.LoadWeights(model, sd, "m.safetensors");
-        Assert.Equal(["classifier.weight", "classifier.bias"], fresh);
+        File.WriteAllText(Path.Combine(directory, "config.json"), TinyBert.Config().ToJsonString());
+        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), sd);
+        using (var model = ModelLoader.Load(directory, new ModelLoadOptions { Device = "cpu" }, out var report))
+            Assert.Contains("classifier.weight", report.NewlyInitializedKeys);
 
         sd.Remove("encoder.layer.1.output.dense.bias", out var removed);
         removed!.Dispose();
-        var e = Assert.Throws<CheckpointFormatException>(() => BertWeightLoader.LoadWeights(model, sd, "m.safetensors"));
-        Assert.Contains("bert.encoder.layer.1.output.dense.bias", e.Message);
+        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), sd);
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelLoader.Load(directory, new ModelLoadOptions { Device = "cpu" }));
+        Assert.Contains("encoder.layer.1.output.dense.bias", e.Message);
         foreach (var t in sd.Values) t.Dispose();
     }
 
