@@ -228,80 +228,8 @@ public static partial class AdapterReader
     /// </summary>
     static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadTensors(string file)
     {
-        var metadata = new Dictionary<string, string>();
-        using (var stream = File.OpenRead(file))
-        {
-            var length = stream.Length;
-            Span<byte> prefix = stackalloc byte[8];
-            if (length < 8 || stream.Read(prefix) != 8)
-                throw new CheckpointFormatException($"Safetensors file '{file}' is truncated: {length} bytes, shorter than the 8-byte header length.");
-            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-            if (headerLength > (ulong)(length - 8))
-                throw new CheckpointFormatException($"Safetensors file '{file}' is truncated or corrupt: header length {headerLength} exceeds the {length - 8} bytes after it.");
-            var header = new byte[headerLength];
-            stream.ReadExactly(header);
-            JsonDocument doc;
-            try
-            {
-                doc = JsonDocument.Parse(header);
-            }
-            catch (JsonException e)
-            {
-                throw new CheckpointFormatException($"Safetensors file '{file}' has a corrupt header: {e.Message}", e);
-            }
-            using (doc)
-            {
-                long dataLength = length - 8 - (long)headerLength;
-                foreach (var entry in doc.RootElement.EnumerateObject())
-                {
-                    if (entry.Name == "__metadata__")
-                    {
-                        foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.ToString();
-                        continue;
-                    }
-                    CheckEntry(file, entry, dataLength);
-                }
-            }
-        }
-        try
-        {
-            return (Safetensors.LoadStateDict(file), metadata);
-        }
-        catch (Exception e) when (e is not CheckpointFormatException)
-        {
-            throw new CheckpointFormatException($"Safetensors file '{file}' could not be read: {e.Message}", e);
-        }
+        // SafetensorsFile validates the header and every tensor's extent before reading.
+        var safetensors = SafetensorsFile.Open(file);
+        return (safetensors.ReadAll(), new Dictionary<string, string>(safetensors.Metadata));
     }
-
-    static void CheckEntry(string file, JsonProperty entry, long dataLength)
-    {
-        try
-        {
-            var dtypeName = entry.Value.GetProperty("dtype").GetString() ?? "";
-            var dtype = SafetensorsDtype.TryParse(dtypeName)
-                ?? throw new CheckpointFormatException($"Safetensors file '{file}': tensor '{entry.Name}' has unknown dtype '{dtypeName}'.");
-            long elements = 1;
-            foreach (var d in entry.Value.GetProperty("shape").EnumerateArray()) elements *= d.GetInt64();
-            var offsets = entry.Value.GetProperty("data_offsets");
-            long begin = offsets[0].GetInt64(), end = offsets[1].GetInt64();
-            if (begin < 0 || end < begin || end - begin != elements * ElementSize(dtype))
-                throw new CheckpointFormatException(
-                    $"Safetensors file '{file}': tensor '{entry.Name}' has data_offsets [{begin}, {end}], which do not hold {elements} {dtypeName} values.");
-            if (end > dataLength)
-                throw new CheckpointFormatException(
-                    $"Safetensors file '{file}' is truncated: tensor '{entry.Name}' ends at byte {end} of the data, which has only {dataLength} bytes.");
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
-        {
-            throw new CheckpointFormatException($"Safetensors file '{file}': tensor '{entry.Name}' has a malformed header entry: {e.Message}", e);
-        }
-    }
-
-    static long ElementSize(ScalarType type) => type switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        _ => 1,
-    };
 }
