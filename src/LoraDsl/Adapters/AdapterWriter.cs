@@ -46,7 +46,7 @@ public static class AdapterWriter
     }
 
     /// <summary>Model parameters PEFT saves beside the LoRA weights: modules_to_save and the chosen biases.</summary>
-    static IEnumerable<(string Name, Parameter Parameter)> SavedParameters(PretrainedModel model, LoraInjection injection)
+    internal static IEnumerable<(string Name, Parameter Parameter)> SavedParameters(PretrainedModel model, LoraInjection injection)
     {
         foreach (var path in injection.ModulesToSave)
             foreach (var (name, p) in ModuleSurgery.Find(model, path).named_parameters())

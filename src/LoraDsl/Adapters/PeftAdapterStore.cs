@@ -1,0 +1,53 @@
+using LoraDsl.Checkpoints;
+using LoraDsl.Lora;
+using LoraDsl.Models;
+using LoraDsl.Training;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Adapters;
+
+/// <summary>
+/// Checkpoints a training run's adapter in PEFT's format, and restores it into the same live
+/// adapters on resume (the modules are already wrapped, so nothing is injected again).
+/// </summary>
+public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection injection, string? baseModelNameOrPath = null) : IAdapterStore
+{
+    public void Save(string directory) => AdapterWriter.Save(directory, model, injection, baseModelNameOrPath);
+
+    public void Load(string directory)
+    {
+        var file = Path.Combine(directory, AdapterFiles.WeightsFile);
+        var stored = SafetensorsFile.Open(file);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var module in injection.Modules)
+        {
+            var adapter = module.Adapter;
+            Copy(stored, AdapterFiles.LoraA(module.Path), adapter.A);
+            using var fullB = Read(stored, AdapterFiles.LoraB(module.Path));
+            using var b = adapter.Slice is { } s ? fullB.narrow(0, s.Offset, s.Length) : fullB.alias();
+            CopyChecked(file, AdapterFiles.LoraB(module.Path), adapter.B, b);
+            foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);
+        }
+        foreach (var (name, p) in AdapterWriter.SavedParameters(model, injection)) Copy(stored, AdapterFiles.Parameter(name), p);
+    }
+
+    static Tensor Read(SafetensorsFile stored, string key) =>
+        stored.Contains(key)
+            ? stored.Read(key)
+            : throw new AdapterMismatchException($"Adapter file '{stored.Path}' lacks tensor '{key}' that the live adapter has.");
+
+    static void Copy(SafetensorsFile stored, string key, Tensor target)
+    {
+        using var value = Read(stored, key);
+        CopyChecked(stored.Path, key, target, value);
+    }
+
+    static void CopyChecked(string file, string key, Tensor target, Tensor value)
+    {
+        if (!value.shape.SequenceEqual(target.shape))
+            throw new AdapterMismatchException(
+                $"Adapter file '{file}': tensor '{key}' has shape [{string.Join(", ", value.shape)}], the live adapter needs [{string.Join(", ", target.shape)}].");
+        target.copy_(value);
+    }
+}
