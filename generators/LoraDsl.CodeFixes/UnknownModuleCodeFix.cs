@@ -35,7 +35,7 @@ public sealed class UnknownModuleCodeFix : CodeFixProvider
                     $"Use '{suggestion}'",
                     _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(literal,
                         SyntaxFactory.LiteralExpression(SyntaxKind.StringLiteralExpression, SyntaxFactory.Literal(suggestion)).WithTriviaFrom(literal)))),
-                    equivalenceKey: "LORA001:" + suggestion),
+                    equivalenceKey: DiagnosticDescriptors.UnknownModule.Id),
                 diagnostic);
         }
     }
