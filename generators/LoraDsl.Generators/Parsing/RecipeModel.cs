@@ -1,0 +1,21 @@
+namespace LoraDsl.Generators.Parsing;
+
+/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time).</summary>
+public sealed record RecipeModel(
+    string? Namespace,
+    string ClassName,
+    string FullyQualifiedName,
+    bool IsPartial,
+    bool IsNested,
+    SourceLocation? ClassLocation,
+    string Name,
+    SourceLocation? NameLocation,
+    string? ArchitectureType,
+    bool ArchitectureIsDeclared,
+    SourceLocation? ArchitectureLocation,
+    int? KnownDepth,
+    string? ModelDirectory,
+    string? BuiltInModel,
+    EquatableArray<OptionValue> Options,
+    EquatableArray<TargetModel> Targets,
+    bool HasConfigure);

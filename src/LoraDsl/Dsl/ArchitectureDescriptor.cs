@@ -1,0 +1,38 @@
+namespace LoraDsl.Dsl;
+
+/// <summary>What an architecture declaration says, as a run-time object (<c>Llama.Descriptor</c>).</summary>
+public sealed class ArchitectureDescriptor(
+    string name,
+    IReadOnlyList<string> modelTypes,
+    string depthField,
+    int? knownDepth,
+    IReadOnlyList<ArchitectureModule> modules)
+{
+    public string Name { get; } = name;
+
+    /// <summary>config.json <c>model_type</c> values this architecture loads.</summary>
+    public IReadOnlyList<string> ModelTypes { get; } = modelTypes;
+    public string DepthField { get; } = depthField;
+
+    /// <summary>The depth declared for compile-time checks, if any; the loaded config decides at run time.</summary>
+    public int? KnownDepth { get; } = knownDepth;
+
+    /// <summary>Modules in declaration order.</summary>
+    public IReadOnlyList<ArchitectureModule> Modules { get; } = modules;
+
+    public IEnumerable<ArchitectureModule> ModulesWithRole(ModuleRole role) => Modules.Where(m => m.Roles.Contains(role));
+
+    /// <summary>
+    /// Modules a string target selects, in declaration order: the module with that DSL name if there
+    /// is one, else every module whose path equals it or ends with "." + it (PEFT's rule).
+    /// </summary>
+    public IEnumerable<ArchitectureModule> ModulesMatching(string target)
+    {
+        var exact = Modules.Where(m => m.Name == target).ToList();
+        return exact.Count > 0 ? exact : Modules.Where(m => m.MatchesPath(target));
+    }
+
+    public bool Supports(string modelType) => ModelTypes.Contains(modelType, StringComparer.OrdinalIgnoreCase);
+
+    public override string ToString() => Name;
+}

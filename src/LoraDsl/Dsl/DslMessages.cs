@@ -1,0 +1,66 @@
+// Linked into generators/LoraDsl.Generators: the compile-time diagnostics and the run-time checks share these texts.
+using System;
+using System.Collections.Generic;
+
+namespace LoraDsl.Dsl;
+
+/// <summary>Message formats shared by the LORA0xx diagnostics and the run-time validation.</summary>
+public static class DslMessages
+{
+    /// <summary>{0} architecture, {1} target, {2} "; did you mean 'x'?" or the list of modules.</summary>
+    public const string UnknownModule = "Architecture '{0}' has no module '{1}'{2}";
+    public const string MissingRole = "Architecture '{0}' has no module with role {1}; target one of its roles: {2}";
+    public const string RankNotPositive = "LoRA rank must be positive, got {0}.";
+    public const string AlphaNotPositive = "LoRA alpha must be positive, got {0}.";
+    public const string DropoutOutOfRange = "LoRA dropout must be in [0, 1), got {0}.";
+    public const string LayerOutOfRange = "Layer selection '{0}' is outside the {1} layers of architecture '{2}'; use layers 0..{1}";
+    public const string MalformedLayers = "Layer selection '{0}' is malformed; write an index ('3'), a range ('0..4', end exclusive) or a list ('0,2,4')";
+    public const string DuplicateTarget = "Target '{0}' selects module '{1}' that an earlier target already selects; remove one of them";
+    public const string LayersOnSharedModule = "Module '{0}' of architecture '{1}' is not per-layer; remove the layer selection";
+    public const string DoraOnEmbedding = "DoRA supports Linear and Conv1D modules only; module '{0}' is an Embedding: drop it from the targets or disable DoRA";
+    public const string RecipeNotPartial = "Recipe class '{0}' must be declared partial so the generator can add its Definition and Run";
+    public const string DuplicateRecipeName = "Recipe name '{0}' is used by both '{1}' and '{2}'; give each recipe a unique name";
+    public const string MalformedPathTemplate = "Module '{0}' has a malformed path template '{1}': {2}";
+    public const string DuplicateModuleName = "Architecture '{0}' declares module '{1}' twice; give each module a unique name";
+    public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
+
+    /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>
+    public static string UnknownModuleTail(string? suggestion, IEnumerable<string> known) =>
+        suggestion is null ? "; target one of: " + string.Join(", ", known) : $"; did you mean '{suggestion}'?";
+
+    /// <summary>The closest candidate by edit distance, if within a third of the name's length (at least 2 edits).</summary>
+    public static string? Closest(string name, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            var distance = EditDistance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
+            if (distance < bestDistance)
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+    }
+
+    /// <summary>Levenshtein distance with two rows.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), substitution);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}

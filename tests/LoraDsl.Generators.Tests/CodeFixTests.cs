@@ -1,0 +1,29 @@
+using LoraDsl.Generators.Tests.Infrastructure;
+
+namespace LoraDsl.Generators.Tests;
+
+public sealed class CodeFixTests
+{
+    [Fact]
+    public Task LORA001_ReplacesMisspelledModuleWithSuggestion() => Verify.CodeFix("""
+        using LoraDsl.Architectures;
+        using LoraDsl.Recipes;
+
+        [LoraRecipe("r", typeof(Llama))]
+        [Target({|LORA001:"qproj"|})]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target({|LORA001:"v_prj"|}));
+        }
+        """, """
+        using LoraDsl.Architectures;
+        using LoraDsl.Recipes;
+
+        [LoraRecipe("r", typeof(Llama))]
+        [Target("q_proj")]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target("v_proj"));
+        }
+        """);
+}

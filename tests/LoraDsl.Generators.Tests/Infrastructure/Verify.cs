@@ -1,0 +1,32 @@
+using LoraDsl.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace LoraDsl.Generators.Tests.Infrastructure;
+
+/// <summary>Analyzer and code-fix runs over the test host's references (no reference-assembly download).</summary>
+public static class Verify
+{
+    private static readonly ReferenceAssemblies HostReferences = new("net10.0");
+
+    public static Task Analyzer(string source, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<LoraDslAnalyzer, DefaultVerifier> { TestCode = source, ReferenceAssemblies = HostReferences };
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
+    public static Task CodeFix(string source, string fixedSource)
+    {
+        var test = new CSharpCodeFixTest<LoraDslAnalyzer, UnknownModuleCodeFix, DefaultVerifier>
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            ReferenceAssemblies = HostReferences,
+        };
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.FixedState.AdditionalReferences.AddRange(TestCompilation.References);
+        return test.RunAsync();
+    }
+}
