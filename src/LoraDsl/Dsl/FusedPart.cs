@@ -1,3 +1,5 @@
+using LoraDsl.Lora;
+
 namespace LoraDsl.Dsl;
 
 /// <summary>
