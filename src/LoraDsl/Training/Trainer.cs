@@ -269,45 +269,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Validation loss (and perplexity or classification scores) at <paramref name="step"/>; null without a validation split.</summary>
-    public EvaluationMetrics? Evaluate(int step)
-    {
-        if (data.Validation.Count == 0) return null;
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            var lossSum = 0.0;
-            long count = 0;
-            var predicted = new List<int>();
-            var actual = new List<int>();
-            foreach (var chunk in data.Validation.Chunk(options.BatchSize))
-            {
-                using var scope = torch.NewDisposeScope();
-                using var batch = BatchCollator.Collate(chunk, data.Task, data.PadId, device);
-                var logits = model.Forward(new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask });
-                var (sum, n) = TrainingLoss.ComputeSum(logits, batch.Labels, Task);
-                lossSum += sum.item<float>();
-                count += n;
-                if (Task == ModelTask.SequenceClassification)
-                {
-                    predicted.AddRange(logits.argmax(-1).data<long>().Select(v => (int)v));
-                    actual.AddRange(chunk.Select(e => e.Labels[0]));
-                }
-            }
-            var loss = count == 0 ? double.NaN : lossSum / count;
-            if (Task == ModelTask.SequenceClassification)
-            {
-                var (accuracy, classes) = ClassificationScores.Compute(predicted, actual, data.Labels);
-                return new EvaluationMetrics(step, loss, null, accuracy, classes);
-            }
-            return new EvaluationMetrics(step, loss, Math.Exp(loss), null, []);
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
-    }
+    public EvaluationMetrics? Evaluate(int step) => Evaluator.Evaluate(model, data, options.BatchSize, step, device);
 
     public void Dispose() => optimizer.Dispose();
 

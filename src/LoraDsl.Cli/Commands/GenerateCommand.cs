@@ -1,0 +1,44 @@
+using System.CommandLine;
+using LoraDsl.Generation;
+using LoraDsl.Models;
+
+namespace LoraDsl.Cli.Commands;
+
+/// <summary>`generate --model dir [--adapter dir] --prompt "..."`: text from a causal model with a KV cache.</summary>
+static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var adapter = CommonOptions.Adapter();
+        var model = CommonOptions.Model();
+        var device = CommonOptions.Device();
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt", Required = true };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.0 };
+        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<ulong?>("--seed") { Description = "Sampling seed" };
+        var command = new Command("generate", "Generate text with a causal language model (+ adapter)")
+        {
+            adapter, model, device, prompt, maxNew, temperature, topK, topP, seed,
+        };
+        command.SetAction(parsed =>
+        {
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(device)!);
+            if (session.Model.Task != ModelTask.CausalLanguageModeling)
+                throw new ArgumentException($"generate needs a causal language model; '{session.CheckpointDirectory}' is {session.Model.Task}.");
+            var generator = new TextGenerator(session.Model, session.RequireTokenizer());
+            var text = generator.Generate(parsed.GetValue(prompt)!, new GenerationOptions
+            {
+                MaxNewTokens = parsed.GetValue(maxNew),
+                Temperature = parsed.GetValue(temperature),
+                TopK = parsed.GetValue(topK),
+                TopP = parsed.GetValue(topP),
+                Seed = parsed.GetValue(seed),
+            });
+            Console.WriteLine(text);
+            return 0;
+        });
+        return command;
+    }
+}

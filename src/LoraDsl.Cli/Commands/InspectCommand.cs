@@ -1,0 +1,59 @@
+using System.CommandLine;
+using LoraDsl.Lora;
+using LoraDsl.Modules;
+using TorchSharp.Modules;
+
+namespace LoraDsl.Cli.Commands;
+
+/// <summary>`inspect`: the model's adaptable modules, a recipe's resolved targets, the trainable-parameter table, adapter info.</summary>
+static class InspectCommand
+{
+    public static Command Create(RecipeCatalog catalog)
+    {
+        var adapter = CommonOptions.Adapter();
+        var model = CommonOptions.Model();
+        var recipe = new Option<string?>("--recipe", "-r") { Description = "Also show where this recipe places adapters (and use its model when --model is not given)" };
+        var set = CommonOptions.Set();
+        var all = new Option<bool>("--all-modules") { Description = "List every Linear/Conv1D module, not a per-layer summary" };
+        var command = new Command("inspect", "Show modules, targets, trainable parameters and adapter info") { adapter, model, recipe, set, all };
+        command.SetAction(parsed =>
+        {
+            var definition = parsed.GetValue(recipe) is { } name ? catalog.Find(name).Build(RecipeCatalog.Overrides(parsed.GetValue(set))) : null;
+            var modelSource = parsed.GetValue(model) ?? (parsed.GetValue(adapter) is null ? definition?.Model.Location : null);
+            using var session = ModelSession.Open(modelSource, parsed.GetValue(adapter), "cpu");
+            var config = session.Model.Config;
+            Console.WriteLine($"model: {session.CheckpointDirectory}");
+            Console.WriteLine($"  model_type {config.ModelType}, layers {config.NumLayers}, hidden {config.HiddenSize}, vocab {config.VocabSize}, task {session.Model.Task}");
+            Console.WriteLine("adaptable modules:");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (path, module) in session.Model.named_modules())
+            {
+                var shape = module switch
+                {
+                    Linear l => $"Linear {l.in_features}->{l.out_features}",
+                    Conv1D c => $"Conv1D {c.InFeatures}->{c.OutFeatures} (weight [in,out])",
+                    LoraLinear w => $"LoRA on {w.Base.Module.GetType().Name}",
+                    _ => null,
+                };
+                if (shape is null || path.Length == 0) continue;
+                // Collapse layer indices so a 32-layer model prints one line per module kind.
+                var key = parsed.GetValue(all) ? path : string.Join('.', path.Split('.').Select(p => p.All(char.IsDigit) ? "{layer}" : p));
+                if (seen.Add(key + shape)) Console.WriteLine($"  {key,-55} {shape}");
+            }
+            if (definition is not null)
+            {
+                var plan = definition.Targets.Resolve(definition.Architecture, config.NumLayers);
+                Console.WriteLine($"recipe {definition.Name}: r={definition.Lora.Rank} alpha={definition.Lora.Alpha} dropout={definition.Lora.Dropout}");
+                Console.WriteLine($"  {plan}");
+            }
+            if (session.Adapter is { } injection)
+            {
+                Console.WriteLine($"adapter: {parsed.GetValue(adapter)} ({injection.Modules.Count} modules, r={injection.Options.Rank}, alpha={injection.Options.Alpha}, modules_to_save: {string.Join(", ", injection.ModulesToSave)})");
+                foreach (var m in injection.Modules.Take(parsed.GetValue(all) ? int.MaxValue : 8)) Console.WriteLine($"  {m}");
+            }
+            Console.WriteLine(TrainableParameterReport.Of(session.Model));
+            return 0;
+        });
+        return command;
+    }
+}

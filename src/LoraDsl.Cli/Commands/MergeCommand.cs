@@ -1,0 +1,28 @@
+using System.CommandLine;
+using LoraDsl.Checkpoints;
+using LoraDsl.Lora;
+
+namespace LoraDsl.Cli.Commands;
+
+/// <summary>`merge --adapter dir --output dir`: W + s·BA folded into the base, saved as a Hugging Face folder.</summary>
+static class MergeCommand
+{
+    public static Command Create()
+    {
+        var adapter = CommonOptions.Adapter();
+        adapter.Required = true;
+        var model = CommonOptions.Model();
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
+        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output };
+        command.SetAction(parsed =>
+        {
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
+            var merged = LoraInjector.MergeAndUnload(session.Model);
+            var target = parsed.GetValue(output)!;
+            HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target);
+            Console.WriteLine($"merged {merged.Count} modules into {Path.GetFullPath(target)}");
+            return 0;
+        });
+        return command;
+    }
+}

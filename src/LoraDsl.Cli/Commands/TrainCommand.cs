@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using LoraDsl.Engine;
+using LoraDsl.Recipes;
+using LoraDsl.Training;
+
+namespace LoraDsl.Cli.Commands;
+
+/// <summary>`train &lt;recipe&gt;`: runs the recipe's generated entry point on the engine.</summary>
+static class TrainCommand
+{
+    public static Command Create(RecipeCatalog catalog)
+    {
+        var recipe = CommonOptions.Recipe();
+        var set = CommonOptions.Set();
+        var device = CommonOptions.Device();
+        var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint folder (e.g. runs/x/checkpoint-last)" };
+        var bf16 = new Option<bool>("--bf16") { Description = "Run the frozen base in bfloat16 (LoRA weights stay fp32)" };
+        var command = new Command("train", "Train a recipe: load the checkpoint, place adapters, tokenize the data, train, save the adapter")
+        {
+            recipe, set, device, resume, bf16,
+        };
+        command.SetAction(parsed =>
+        {
+            var entry = catalog.Find(parsed.GetValue(recipe)!);
+            var engine = new RecipeEngine(new RecipeEngineOptions
+            {
+                Device = parsed.GetValue(device)!,
+                ResumeFrom = parsed.GetValue(resume),
+                ComputeDtype = parsed.GetValue(bf16) ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32,
+            });
+            var report = entry.Run(new RecipeRunContext(engine) { Overrides = RecipeCatalog.Overrides(parsed.GetValue(set)) });
+            PrintComparison(engine.Before, engine.Result?.Evaluations.LastOrDefault());
+            Console.WriteLine($"{report.Recipe}: {report.AdaptersPlaced} adapters, {report.TrainingExamples} training examples, " +
+                $"{report.Training.OptimizerSteps} steps, final loss {report.Training.FinalTrainingLoss.ToString("F4", CultureInfo.InvariantCulture)}");
+            Console.WriteLine($"outputs: {report.Training.OutputDirectory} (adapter/, checkpoint-best/, checkpoint-last/, metrics.jsonl, loss_curve.png, run.json)");
+            return engine.Result?.Status == TrainingStatus.Completed ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>Validation metrics before and after training, side by side.</summary>
+    internal static void PrintComparison(EvaluationMetrics? before, EvaluationMetrics? after)
+    {
+        if (after is null) return;
+        Console.WriteLine();
+        Console.WriteLine($"{"validation",-22}{"before",10}{"after",10}");
+        Row("loss", before?.Loss, after.Loss);
+        if (after.Perplexity is not null) Row("perplexity", before?.Perplexity, after.Perplexity);
+        if (after.Accuracy is not null) Row("accuracy", before?.Accuracy, after.Accuracy);
+        foreach (var c in after.Classes)
+        {
+            var b = before?.Classes.FirstOrDefault(x => x.Label == c.Label);
+            Row($"{c.Label} precision", b?.Precision, c.Precision);
+            Row($"{c.Label} recall", b?.Recall, c.Recall);
+            Row($"{c.Label} F1", b?.F1, c.F1);
+        }
+        Console.WriteLine();
+
+        static void Row(string name, double? before, double? after) =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22}{Format(before),10}{Format(after),10}"));
+
+        static string Format(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    }
+}

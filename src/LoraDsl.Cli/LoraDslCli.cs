@@ -1,0 +1,40 @@
+using System.CommandLine;
+using LoraDsl.Cli.Commands;
+using LoraDsl.Recipes;
+
+namespace LoraDsl.Cli;
+
+/// <summary>
+/// The `loradsl` command line, hosted by a program that declares recipes:
+/// <c>return LoraDslCli.Run(args, LoraDslRecipes.All);</c>.
+/// </summary>
+public static class LoraDslCli
+{
+    public static int Run(string[] args, IReadOnlyDictionary<string, RecipeEntry> recipes, string? programName = null)
+    {
+        var catalog = new RecipeCatalog(recipes);
+        var root = new RootCommand($"{programName ?? "loradsl"}: LoRA fine-tuning recipes written in C#")
+        {
+            ListCommand.Create(catalog),
+            TrainCommand.Create(catalog),
+            EvalCommand.Create(catalog),
+            PredictCommand.Create(),
+            GenerateCommand.Create(),
+            MergeCommand.Create(),
+            InspectCommand.Create(catalog),
+            LogitsCommand.Create(),
+        };
+        var parsed = root.Parse(args);
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // One line a person can act on; the stack only when asked for.
+            Console.Error.WriteLine($"error: {e.GetBaseException().Message}");
+            if (Environment.GetEnvironmentVariable("LORADSL_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+}

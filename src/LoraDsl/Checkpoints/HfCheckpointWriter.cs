@@ -1,0 +1,52 @@
+using LoraDsl.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Checkpoints;
+
+/// <summary>
+/// Saves a model as a Hugging Face folder (config.json, model.safetensors, tokenizer files copied
+/// from its source folder). Built in a temp folder and renamed, so a crash leaves no half folder.
+/// </summary>
+public static class HfCheckpointWriter
+{
+    static readonly string[] TokenizerFiles =
+        ["vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>Writes <paramref name="model"/>'s weights (tied aliases left out, as HF does) into <paramref name="outputDirectory"/>.</summary>
+    public static void Save(PretrainedModel model, string sourceDirectory, string outputDirectory, ScalarType? dtype = null)
+    {
+        var output = Path.GetFullPath(outputDirectory);
+        var parent = Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
+            using (NewDisposeScope())
+            using (no_grad())
+            {
+                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var (name, tensor) in model.state_dict())
+                {
+                    if (tied.Contains(name)) continue;
+                    tensors[name] = dtype is { } d && tensor.is_floating_point() ? tensor.to(d) : tensor;
+                }
+                SafetensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            }
+            File.Copy(Path.Combine(sourceDirectory, "config.json"), Path.Combine(temp, "config.json"));
+            foreach (var file in TokenizerFiles)
+            {
+                var source = Path.Combine(sourceDirectory, file);
+                if (File.Exists(source)) File.Copy(source, Path.Combine(temp, file));
+            }
+            if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+            Directory.Move(temp, output);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+}
