@@ -92,6 +92,20 @@ public class TextGeneratorTests
     }
 
     [Fact]
+    public void Llama_with_sentencepiece_tokenizer_generates_text()
+    {
+        var dir = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("genspm"), new TinyLlamaSpec { SentencePieceTokenizer = true });
+        using var model = ModelLoader.Load(dir);
+        var tokenizer = TokenizerLoader.Load(dir);
+        Assert.Equal(TokenizerKind.SentencePiece, tokenizer.Kind);
+        var generator = new TextGenerator(model, tokenizer);
+        var options = new GenerationOptions { MaxNewTokens = 4, EosTokenIds = [] };
+        var ids = generator.Generate(tokenizer.Encode("hello world").Select(i => (long)i).ToList(), options);
+        Assert.Equal(4, ids.Count);
+        Assert.Equal(tokenizer.Decode(ids.Select(i => (int)i)), generator.Generate("hello world", options));
+    }
+
+    [Fact]
     public void Text_in_text_out_with_the_folder_tokenizer()
     {
         var dir = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("gentext"));

@@ -28,6 +28,23 @@ public class TokenizerLoaderTests
     }
 
     [Fact]
+    public void Sentencepiece_model_adds_bos_and_merges_by_score()
+    {
+        var dir = TinyCheckpoints.NewFolder("spm");
+        SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"));
+        TinyCheckpoints.WriteByteLevelTokenizer(dir);
+        var tokenizer = TokenizerLoader.Load(dir);
+        Assert.Equal(TokenizerKind.SentencePiece, tokenizer.Kind);
+        int[] words = [SentencePieceModelWriter.IdOf("▁hello"), SentencePieceModelWriter.IdOf("▁world")];
+        Assert.Equal([1, .. words], tokenizer.Encode("hello world"));
+        Assert.Equal(words, tokenizer.Encode("hello world", addSpecialTokens: false));
+        Assert.Equal("hello world", tokenizer.Decode([1, .. words, 2]));
+        Assert.Equal(1, tokenizer.BosId);
+        Assert.Equal(2, tokenizer.EosId);
+        Assert.Equal(SentencePieceModelWriter.Pieces.Length + 3, tokenizer.VocabSize);
+    }
+
+    [Fact]
     public void Real_gpt2_vocab_gives_gpt2_ids()
     {
         var dir = TinyCheckpoints.NewFolder("gpt2tok");
