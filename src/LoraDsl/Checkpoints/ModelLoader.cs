@@ -29,6 +29,8 @@ public static class ModelLoader
         // Open (and validate) the weights before building a possibly large model.
         using var tensors = checkpoint.OpenTensors();
         var device = TorchDevice.Resolve(options.Device);
+        if (options.ComputeDtype == ScalarType.Float16 && device.type == DeviceType.CPU)
+            throw new ArgumentException("Float16 compute on the CPU is hundreds of times slower than BFloat16 (no fp16 matmul kernels); use BFloat16 or Float32 on the CPU, Float16 on a GPU.");
         var model = architecture.Create(raw, checkpoint.ConfigPath, options.ComputeDtype, device);
         try
         {

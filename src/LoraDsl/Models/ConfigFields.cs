@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoraDsl.Checkpoints;
 
@@ -13,11 +15,7 @@ public static class ConfigFields
     {
         var node = raw[field];
         if (node is null) return fallback ?? throw Missing(field, path, "an integer");
-        if (node is JsonValue v)
-        {
-            if (v.TryGetValue<long>(out var l)) return l;
-            if (v.TryGetValue<double>(out var d) && d == Math.Floor(d)) return (long)d;
-        }
+        if (Number(node) is { } d && d == Math.Floor(d) && Math.Abs(d) < 9e15) return (long)d;
         throw Wrong(field, path, "an integer", node);
     }
 
@@ -28,7 +26,7 @@ public static class ConfigFields
     {
         var node = raw[field];
         if (node is null) return fallback ?? throw Missing(field, path, "a number");
-        if (node is JsonValue v && v.TryGetValue<double>(out var d)) return d;
+        if (Number(node) is { } d) return d;
         throw Wrong(field, path, "a number", node);
     }
 
@@ -36,7 +34,7 @@ public static class ConfigFields
     {
         var node = raw[field];
         if (node is null) return fallback;
-        if (node is JsonValue v && v.TryGetValue<bool>(out var b)) return b;
+        if (node.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return node.GetValueKind() == JsonValueKind.True;
         throw Wrong(field, path, "true or false", node);
     }
 
@@ -53,9 +51,19 @@ public static class ConfigFields
     {
         var node = raw[field];
         if (node is null) return [];
-        if (node is JsonArray array) return array.Select((n, i) => n is JsonValue v && v.TryGetValue<long>(out var l) ? l : throw Wrong($"{field}[{i}]", path, "an integer", n)).ToList();
+        if (node is JsonArray array)
+            return array.Select((n, i) => Number(n) is { } d && d == Math.Floor(d) ? (long)d : throw Wrong($"{field}[{i}]", path, "an integer", n)).ToList();
         return [Long(raw, field, path)];
     }
+
+    /// <summary>
+    /// The number in <paramref name="node"/>, whether parsed from a file or built in code
+    /// (a JsonValue holding an int does not convert to long through TryGetValue).
+    /// </summary>
+    static double? Number(JsonNode? node) =>
+        node is JsonValue && node.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)
+            : null;
 
     /// <summary>Requires <paramref name="value"/> &gt; 0 for a size field.</summary>
     public static int Positive(int value, string field, string? path) =>

@@ -209,4 +209,26 @@ public class ModelLoaderTests
         Assert.Contains("num_attention_heads", e.Message);
         Assert.Contains(configPath, e.Message);
     }
+
+    [Fact]
+    public void Pytorch_bin_loads_through_pybridge()
+    {
+        var spec = new TinyGpt2Spec();
+        var dir = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("bin"), spec);
+        var safetensors = Path.Combine(dir, "model.safetensors");
+        var tensors = SafetensorsFile.Open(safetensors).ReadAll();
+        using (var stream = File.Create(Path.Combine(dir, "pytorch_model.bin")))
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors);
+        File.Delete(safetensors);
+        using var model = ModelLoader.Load(dir);
+        AssertWeightsEqual(model, TinyCheckpoints.Gpt2Tensors(spec));
+    }
+
+    [Fact]
+    public void Fp16_on_the_cpu_is_refused_with_a_hint()
+    {
+        var dir = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("fp16"));
+        var e = Assert.Throws<ArgumentException>(() => ModelLoader.Load(dir, new ModelLoadOptions { ComputeDtype = ScalarType.Float16, Device = "cpu" }));
+        Assert.Contains("BFloat16", e.Message);
+    }
 }

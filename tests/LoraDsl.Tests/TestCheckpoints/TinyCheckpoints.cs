@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoraDsl.Checkpoints;
@@ -90,6 +89,7 @@ public static class TinyCheckpoints
         if (spec.WithoutPrefix)
             tensors = tensors.ToDictionary(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal) ? kv.Key["model.".Length..] : kv.Key, kv => kv.Value);
         WriteFolder(directory, LlamaConfig(spec), tensors, spec.StoredDtype, spec.Sharded);
+        if (spec.SentencePieceTokenizer) SentencePieceModelWriter.Write(Path.Combine(directory, "tokenizer.model"));
         return directory;
     }
 

@@ -20,5 +20,7 @@ public sealed record TinyLlamaSpec
     public bool Sharded { get; init; }
     /// <summary>Store keys without the "model." prefix (a base-model checkpoint).</summary>
     public bool WithoutPrefix { get; init; }
+    /// <summary>Also write a SentencePiece tokenizer.model (LLaMA layout); TokenizerLoader then prefers it.</summary>
+    public bool SentencePieceTokenizer { get; init; }
     public long Seed { get; init; } = 1;
 }

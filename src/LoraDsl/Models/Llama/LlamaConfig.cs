@@ -20,6 +20,9 @@ public sealed class LlamaConfig : ModelConfig
     public double RopeTheta { get; init; } = 10000;
 
     /// <summary>Biases on q/k/v projections (Qwen2: true; LLaMA: attention_bias).</summary>
+    /// <summary>rope_scaling, or null for plain RoPE.</summary>
+    public LlamaRopeScaling? RopeScaling { get; init; }
+
     public bool QkvBias { get; init; }
 
     /// <summary>Bias on o_proj (LLaMA attention_bias; Qwen2 never).</summary>
@@ -57,10 +60,6 @@ public sealed class LlamaConfig : ModelConfig
         var act = ConfigFields.String(raw, "hidden_act", sourcePath, "silu");
         if (act != "silu")
             throw new UnsupportedModelException($"{ConfigFields.Where(sourcePath)}: hidden_act '{act}' is not supported for {modelType}; only 'silu' is.");
-        if (raw["rope_scaling"] is JsonObject scaling &&
-            !((scaling["rope_type"] ?? scaling["type"]) is JsonValue ropeType && ropeType.TryGetValue<string>(out var name) && name == "default"))
-            throw new UnsupportedModelException(
-                $"{ConfigFields.Where(sourcePath)}: rope_scaling {scaling.ToJsonString()} is not supported; only unscaled RoPE is.");
 
         var isQwen2 = modelType == "qwen2";
         var attentionBias = ConfigFields.Bool(raw, "attention_bias", sourcePath, false);
@@ -81,6 +80,7 @@ public sealed class LlamaConfig : ModelConfig
             HeadDim = headDim,
             RmsNormEps = ConfigFields.Double(raw, "rms_norm_eps", sourcePath, 1e-6),
             RopeTheta = ConfigFields.Double(raw, "rope_theta", sourcePath, 10000),
+            RopeScaling = LlamaRopeScaling.FromJson(raw, sourcePath),
             QkvBias = isQwen2 || attentionBias,
             OutputBias = !isQwen2 && attentionBias,
             MlpBias = ConfigFields.Bool(raw, "mlp_bias", sourcePath, false),

@@ -38,7 +38,7 @@ public sealed class LlamaModel : nn.Module
         var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device);
         var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = embed_tokens.call(ids.to(device));
-        var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config.HeadDim, config.RopeTheta, hidden.dtype);
+        var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype);
         for (var i = 0; i < layers.Count; i++)
             hidden = layers[i].Forward(hidden, cos, sin, mask, isCausal, cache, i);
         return norm.call(hidden).MoveToOuterDisposeScope();

@@ -5,13 +5,24 @@ namespace LoraDsl.Models.Llama;
 /// <summary>Rotary position embedding with HF's rotate_half layout (first half / second half of each head).</summary>
 public static class LlamaRotaryEmbedding
 {
+    /// <summary>The rotary frequency of each pair, θ^(-2i/d), after rope_scaling; float32 [head_dim / 2].</summary>
+    public static Tensor InverseFrequency(LlamaConfig config, Device device)
+    {
+        var frequencies = new float[config.HeadDim / 2];
+        for (var i = 0; i < frequencies.Length; i++)
+        {
+            var f = Math.Pow(config.RopeTheta, -2.0 * i / config.HeadDim);
+            frequencies[i] = (float)(config.RopeScaling?.Scale(f) ?? f);
+        }
+        return tensor(frequencies, ScalarType.Float32, device);
+    }
+
     /// <summary>cos and sin [batch, 1, seq, head_dim] for <paramref name="positionIds"/> [batch, seq], in <paramref name="dtype"/>.</summary>
-    public static (Tensor Cos, Tensor Sin) CosSin(Tensor positionIds, int headDim, double theta, ScalarType dtype)
+    public static (Tensor Cos, Tensor Sin) CosSin(Tensor positionIds, LlamaConfig config, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        // Frequencies in float32 as HF computes them; cast at the end.
-        var exponents = arange(0, headDim, 2, ScalarType.Float32, positionIds.device) / headDim;
-        var inverseFrequency = pow(theta, exponents).reciprocal();
+        // Angles in float32 as HF computes them; cast at the end.
+        var inverseFrequency = InverseFrequency(config, positionIds.device);
         var angles = positionIds.to(ScalarType.Float32).unsqueeze(-1) * inverseFrequency;
         var doubled = cat(new[] { angles, angles }, -1).unsqueeze(1);
         var cos = doubled.cos().to(dtype).MoveToOuterDisposeScope();

@@ -1,0 +1,57 @@
+using Microsoft.ML.Tokenizers;
+
+namespace LoraDsl.Tokenization;
+
+/// <summary>A loaded tokenizer with the special ids a model folder declares.</summary>
+public sealed class TextTokenizer
+{
+    readonly HashSet<int> specialIds;
+
+    public TextTokenizer(Tokenizer inner, TokenizerKind kind, int vocabSize, int? bosId, int? eosId, int? padId, bool addsBos)
+    {
+        Inner = inner;
+        Kind = kind;
+        VocabSize = vocabSize;
+        BosId = bosId;
+        EosId = eosId;
+        PadId = padId;
+        AddsBos = addsBos;
+        specialIds = [.. new[] { bosId, eosId, padId }.OfType<int>()];
+    }
+
+    /// <summary>The Microsoft.ML.Tokenizers tokenizer underneath.</summary>
+    public Tokenizer Inner { get; }
+
+    public TokenizerKind Kind { get; }
+
+    /// <summary>Ids in the vocabulary (including added special tokens).</summary>
+    public int VocabSize { get; }
+
+    public int? BosId { get; }
+
+    public int? EosId { get; }
+
+    /// <summary>The padding id; falls back to <see cref="EosId"/> when the folder declares none (as HF trainers do).</summary>
+    public int? PadId { get; }
+
+    /// <summary>Whether <see cref="Encode"/> with special tokens starts with BOS (SentencePiece, BERT's [CLS]).</summary>
+    public bool AddsBos { get; }
+
+    /// <summary>Token ids of <paramref name="text"/>; special tokens (BOS, BERT's [CLS]/[SEP]) only when <paramref name="addSpecialTokens"/>.</summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
+    {
+        var ids = Inner.EncodeToIds(text).ToList();
+        if (Kind == TokenizerKind.SentencePiece && !addSpecialTokens && ids.Count > 0 && ids[0] == BosId) ids.RemoveAt(0);
+        // BertTokenizer's base EncodeToIds leaves out [CLS] and [SEP]; BERT models expect them.
+        if (Kind == TokenizerKind.WordPiece && addSpecialTokens && Inner is BertTokenizer bert)
+        {
+            ids.Insert(0, bert.ClassificationTokenId);
+            ids.Add(bert.SeparatorTokenId);
+        }
+        return ids;
+    }
+
+    /// <summary>Text of <paramref name="ids"/>, without BOS/EOS/PAD when <paramref name="skipSpecialTokens"/>.</summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) =>
+        Inner.Decode(skipSpecialTokens ? ids.Where(id => !specialIds.Contains(id)) : ids) ?? "";
+}
