@@ -29,10 +29,13 @@ public static class ClassificationEncoder
             else
                 throw new DataFormatException(record.FilePath, record.Line, $"label '{value}' is not one of: {string.Join(", ", labels)}.");
         }
+        // [BOS] text [EOS], truncated inside so the end marker survives (BERT's [CLS] ... [SEP]).
         var ids = new List<int>(options.MaxTokens);
         if (tokenizer.BosId is { } bos) ids.Add(bos);
         ids.AddRange(tokenizer.Encode(text));
-        if (ids.Count > options.MaxTokens) ids.RemoveRange(options.MaxTokens, ids.Count - options.MaxTokens);
+        var room = options.MaxTokens - (tokenizer.EosId is null ? 0 : 1);
+        if (ids.Count > room) ids.RemoveRange(room, ids.Count - room);
+        if (tokenizer.EosId is { } eos) ids.Add(eos);
         return new TokenizedExample([.. ids], [index]);
     }
 

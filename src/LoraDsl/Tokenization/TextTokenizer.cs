@@ -1,9 +1,10 @@
+using LoraDsl.Data;
 using Microsoft.ML.Tokenizers;
 
 namespace LoraDsl.Tokenization;
 
 /// <summary>A loaded tokenizer with the special ids a model folder declares.</summary>
-public sealed class TextTokenizer
+public sealed class TextTokenizer : ITextTokenizer
 {
     readonly HashSet<int> specialIds;
 
@@ -54,4 +55,11 @@ public sealed class TextTokenizer
     /// <summary>Text of <paramref name="ids"/>, without BOS/EOS/PAD when <paramref name="skipSpecialTokens"/>.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) =>
         Inner.Decode(skipSpecialTokens ? ids.Where(id => !specialIds.Contains(id)) : ids) ?? "";
+
+    // The data pipeline adds BOS/EOS itself, so it sees the text's tokens alone.
+    IReadOnlyList<int> ITextTokenizer.Encode(string text) => Encode(text, addSpecialTokens: false);
+
+    string ITextTokenizer.Decode(IEnumerable<int> ids) => Decode(ids);
+
+    int ITextTokenizer.PadId => PadId ?? EosId ?? 0;
 }
