@@ -8,7 +8,7 @@ using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace LoraDsl.Tests.Bert;
+namespace LoraDsl.Tests.BertEncoder;
 
 public sealed class BertModelTests : IDisposable
 {

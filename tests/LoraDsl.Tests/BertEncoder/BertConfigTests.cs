@@ -4,7 +4,7 @@ using LoraDsl.Models.Bert;
 using LoraDsl.Tests.TestCheckpoints;
 using Xunit;
 
-namespace LoraDsl.Tests.Bert;
+namespace LoraDsl.Tests.BertEncoder;
 
 public class BertConfigTests
 {
