@@ -42,7 +42,8 @@ public class DatasetBuilderTests
         using var dir = new TempFolder();
         var file = dir.Write("l.jsonl", "{\"text\":\"abcdefghij\",\"label\":\"x\"}\n");
         var built = DatasetBuilder.Build(new DataOptions { Files = [file], ValidationFraction = 0, MaxTokens = 4 }, Tokenizer);
-        Assert.Equal([1, 'a' + 3, 'b' + 3, 'c' + 3], built.Train[0].InputIds);
+        // [BOS] text [EOS]: truncation happens inside so the end marker ([SEP] for BERT) survives.
+        Assert.Equal([1, 'a' + 3, 'b' + 3, 2], built.Train[0].InputIds);
     }
 
     [Fact]
