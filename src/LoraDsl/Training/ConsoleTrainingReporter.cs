@@ -23,8 +23,10 @@ public sealed class ConsoleTrainingReporter : ITrainingObserver, IDisposable
     /// <param name="live">null = live unless output is redirected or the CI variable is set.</param>
     public ConsoleTrainingReporter(IAnsiConsole? console = null, bool? live = null, int logEvery = 1)
     {
-        this.console = console ?? AnsiConsole.Console;
         this.live = live ?? IsInteractive();
+        this.console = console ?? AnsiConsole.Console;
+        // Plain logs are one line per step: a redirected console would otherwise wrap at 80 columns.
+        if (console is null && !this.live) this.console.Profile.Width = 240;
         this.logEvery = Math.Max(1, logEvery);
     }
 
