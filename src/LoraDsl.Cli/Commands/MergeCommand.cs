@@ -18,6 +18,13 @@ static class MergeCommand
         {
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
             var merged = LoraInjector.MergeAndUnload(session.Model);
+            if (session.Labels is { } labels)
+            {
+                // Hugging Face reads class names from config.json.
+                var raw = session.Model.Config.Raw;
+                raw["id2label"] = new System.Text.Json.Nodes.JsonObject(labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (System.Text.Json.Nodes.JsonNode?)l)));
+                raw["label2id"] = new System.Text.Json.Nodes.JsonObject(labels.Select((l, i) => KeyValuePair.Create(l, (System.Text.Json.Nodes.JsonNode?)i)));
+            }
             var target = parsed.GetValue(output)!;
             HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target);
             Console.WriteLine($"merged {merged.Count} modules into {Path.GetFullPath(target)}");

@@ -13,7 +13,10 @@ public static class HfCheckpointWriter
     static readonly string[] TokenizerFiles =
         ["vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
-    /// <summary>Writes <paramref name="model"/>'s weights (tied aliases left out, as HF does) into <paramref name="outputDirectory"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/>'s weights (tied aliases left out, as HF does) and its config
+    /// (<see cref="ModelConfig.Raw"/>, which holds what loading changed, e.g. num_labels) into <paramref name="outputDirectory"/>.
+    /// </summary>
     public static void Save(PretrainedModel model, string sourceDirectory, string outputDirectory, ScalarType? dtype = null)
     {
         var output = Path.GetFullPath(outputDirectory);
@@ -35,7 +38,7 @@ public static class HfCheckpointWriter
                 }
                 SafetensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
             }
-            File.Copy(Path.Combine(sourceDirectory, "config.json"), Path.Combine(temp, "config.json"));
+            File.WriteAllText(Path.Combine(temp, "config.json"), model.Config.Raw.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             foreach (var file in TokenizerFiles)
             {
                 var source = Path.Combine(sourceDirectory, file);
