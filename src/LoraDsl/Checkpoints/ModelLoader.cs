@@ -16,9 +16,34 @@ public static class ModelLoader
     public static PretrainedModel Load(string directory, ModelLoadOptions? options, out WeightLoadReport report)
     {
         options ??= new ModelLoadOptions();
+        var checkpoint = HfCheckpoint.Open(directory);
+        // Open (and validate) the weights before building a possibly large model.
+        using var tensors = checkpoint.OpenTensors();
+        var (model, architecture) = Build(checkpoint, options);
+        try
+        {
+            report = CheckpointWeights.CopyInto(model, tensors, architecture, options.RejectUnexpectedTensors);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The architecture config.json describes, with freshly initialised weights and no weight file:
+    /// the start of pre-training, or of a test.
+    /// </summary>
+    public static PretrainedModel Initialize(string directory, ModelLoadOptions? options = null) =>
+        Build(HfCheckpoint.Open(directory), options ?? new ModelLoadOptions()).Model;
+
+    static (PretrainedModel Model, ModelArchitecture Architecture) Build(HfCheckpoint checkpoint, ModelLoadOptions options)
+    {
         if (options.ComputeDtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
             throw new ArgumentException($"Compute dtype {options.ComputeDtype} is not supported: use Float32, BFloat16 or Float16.");
-        var checkpoint = HfCheckpoint.Open(directory);
         var architecture = ModelArchitectures.Find(checkpoint.ModelType, checkpoint.ConfigPath);
         var raw = checkpoint.Config;
         if (options.NumLabels is { } labels)
@@ -26,8 +51,6 @@ public static class ModelLoader
             raw = (JsonObject)raw.DeepClone();
             raw["num_labels"] = labels;
         }
-        // Open (and validate) the weights before building a possibly large model.
-        using var tensors = checkpoint.OpenTensors();
         var device = TorchDevice.Resolve(options.Device);
         if (options.ComputeDtype == ScalarType.Float16 && device.type == DeviceType.CPU)
             throw new ArgumentException("Float16 compute on the CPU is hundreds of times slower than BFloat16 (no fp16 matmul kernels); use BFloat16 or Float32 on the CPU, Float16 on a GPU.");
@@ -37,9 +60,7 @@ public static class ModelLoader
             // Architectures built elsewhere (fp32 on the CPU) are moved once here.
             if (model.parameters().Any(p => p.dtype != options.ComputeDtype && p.is_floating_point())) model.to(options.ComputeDtype);
             if (model.parameters().Any(p => p.device_type != device.type)) model.to(device);
-            report = CheckpointWeights.CopyInto(model, tensors, architecture, options.RejectUnexpectedTensors);
-            model.eval();
-            return model;
+            return (model, architecture);
         }
         catch
         {

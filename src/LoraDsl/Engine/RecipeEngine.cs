@@ -51,6 +51,9 @@ public sealed class RecipeEngine(RecipeEngineOptions? options = null) : IRecipeE
         checkpointDirectory = BuiltInModels.Resolve(recipe.Model);
         tokenizer = TokenizerLoader.Load(checkpointDirectory);
         dataset = DatasetBuilder.Build(recipe.Data, tokenizer);
+        // Freshly initialised weights (a classifier head, LoRA's A) come from the recipe's seed,
+        // so two runs of one recipe give the same losses.
+        TorchSharp.torch.manual_seed(recipe.Training.Seed);
         var model = ModelLoader.Load(checkpointDirectory, new ModelLoadOptions
         {
             Device = options.Device,

@@ -104,7 +104,7 @@ public sealed class Trainer : IDisposable
         {
             var state = TrainingCheckpoint.Load(resumeFrom, optimizer, adapters);
             if (state.DataSeed != options.Seed)
-                throw new CheckpointFormatException(resumeFrom, $"checkpoint was trained with seed {state.DataSeed}, these options say {options.Seed}: resuming would change the data order.");
+                throw new TrainingCheckpointException(resumeFrom, $"checkpoint was trained with seed {state.DataSeed}, these options say {options.Seed}: resuming would change the data order.");
             (step, epoch, batchInEpoch, bestLoss, bestStep, tokensSeen) =
                 (state.GlobalStep, state.Epoch, state.BatchInEpoch, state.BestEvalLoss, state.BestStep, state.TokensSeen);
         }

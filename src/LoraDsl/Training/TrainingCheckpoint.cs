@@ -39,15 +39,15 @@ public static class TrainingCheckpoint
     {
         var folder = Locate(directory);
         var path = Path.Combine(folder, StateFile);
-        if (!File.Exists(path)) throw new CheckpointFormatException(path, "trainer_state.json is missing: this folder is not a training checkpoint.");
+        if (!File.Exists(path)) throw new TrainingCheckpointException(path, "trainer_state.json is missing: this folder is not a training checkpoint.");
         try
         {
             return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
-                   ?? throw new CheckpointFormatException(path, "trainer_state.json is empty.");
+                   ?? throw new TrainingCheckpointException(path, "trainer_state.json is empty.");
         }
         catch (JsonException e)
         {
-            throw new CheckpointFormatException(path, $"trainer_state.json is not valid: {e.Message}", e);
+            throw new TrainingCheckpointException(path, $"trainer_state.json is not valid: {e.Message}", e);
         }
     }
 
@@ -58,17 +58,17 @@ public static class TrainingCheckpoint
         var state = ReadState(folder);
         adapters.Load(folder);
         var optimizerPath = Path.Combine(folder, OptimizerFile);
-        if (!File.Exists(optimizerPath)) throw new CheckpointFormatException(optimizerPath, "optimizer state is missing.");
+        if (!File.Exists(optimizerPath)) throw new TrainingCheckpointException(optimizerPath, "optimizer state is missing.");
         try
         {
             optimizer.load_state_dict(optimizerPath);
         }
-        catch (Exception e) when (e is not CheckpointFormatException)
+        catch (Exception e) when (e is not TrainingCheckpointException)
         {
-            throw new CheckpointFormatException(optimizerPath, $"optimizer state does not match this model's trainable parameters: {e.Message}", e);
+            throw new TrainingCheckpointException(optimizerPath, $"optimizer state does not match this model's trainable parameters: {e.Message}", e);
         }
         var rngPath = Path.Combine(folder, RngFile);
-        if (!File.Exists(rngPath)) throw new CheckpointFormatException(rngPath, "RNG state is missing.");
+        if (!File.Exists(rngPath)) throw new TrainingCheckpointException(rngPath, "RNG state is missing.");
         using var rng = torch.tensor(File.ReadAllBytes(rngPath), ScalarType.Byte);
         torch.set_rng_state(rng);
         return state;
@@ -76,5 +76,5 @@ public static class TrainingCheckpoint
 
     static string Locate(string directory) =>
         AtomicFile.RecoverDirectory(directory)
-        ?? throw new CheckpointFormatException(directory, "checkpoint folder does not exist.");
+        ?? throw new TrainingCheckpointException(directory, "checkpoint folder does not exist.");
 }

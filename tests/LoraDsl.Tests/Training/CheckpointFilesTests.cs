@@ -38,7 +38,7 @@ public class CheckpointFilesTests
     public void MissingTrainerStateNamesTheFile()
     {
         using var dir = new TempFolder();
-        var e = Assert.Throws<CheckpointFormatException>(() => TrainingCheckpoint.ReadState(dir.Path));
+        var e = Assert.Throws<TrainingCheckpointException>(() => TrainingCheckpoint.ReadState(dir.Path));
         Assert.Contains(TrainingCheckpoint.StateFile, e.Message);
         Assert.Contains(dir.Path, e.Message);
     }

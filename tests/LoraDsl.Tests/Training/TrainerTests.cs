@@ -177,7 +177,7 @@ public class TrainerTests
         var model = TrainingFixture.LanguageModel();
         using (var trainer = new Trainer(model, data, options, new TrainableParameterStore(model))) trainer.Train();
         using var other = new Trainer(model, data, options with { Seed = options.Seed + 1 }, new TrainableParameterStore(model));
-        var e = Assert.Throws<CheckpointFormatException>(() => other.Train(Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName)));
+        var e = Assert.Throws<TrainingCheckpointException>(() => other.Train(Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName)));
         Assert.Contains("seed", e.Message);
     }
 

@@ -1,0 +1,22 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace Benchmark;
+
+/// <summary>The machine's fp32 matmul rate (2048³, best of several), the yardstick for model FLOP/s.</summary>
+public static class MatmulPeak
+{
+    public static double Measure(int n = 2048, int repeats = 5)
+    {
+        using var a = randn(n, n);
+        using var b = randn(n, n);
+        var best = double.MaxValue;
+        for (var i = 0; i < repeats + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var c = a.matmul(b)) { }
+            if (i > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return 2.0 * n * n * n / best;
+    }
+}
