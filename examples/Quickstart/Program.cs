@@ -9,6 +9,6 @@ if (trained != 0) return trained;
 return LoraDslCli.Run(
 [
     "predict", "--adapter", "runs/spam-minilm/adapter",
-    "--text", "Congratulations! You have been selected to receive a FREE cruise. Click here to claim your prize now!!!",
+    "--text", "LIMITED TIME OFFER: Lowest mortgage rates in 20 years. Refinance today, no credit check! Click here: http://www.best-rates-now.biz",
     "--text", "Hi Tom, the build on the staging box failed again after the kernel upgrade; can you look at the logs before Monday's meeting?",
 ], LoraDslRecipes.All, "quickstart");

@@ -45,7 +45,7 @@ public static partial class AdapterReader
     }
 
     /// <summary>One module's LoRA tensors, checked against the model.</summary>
-    sealed record ModulePlan(string Path, LoraOptions Options, OutputSlice? Slice, Tensor A, Tensor B, IReadOnlyDictionary<string, Tensor> Extras);
+    sealed record ModulePlan(string Path, LoraOptions Options, IReadOnlyList<OutputSlice> Slices, Tensor A, Tensor B, IReadOnlyDictionary<string, Tensor> Extras);
 
     /// <summary>A plain parameter (modules_to_save, bias): the module that owns it and its name there.</summary>
     sealed record ParameterPlan(string ModulePath, string Name, Tensor Value);
@@ -101,8 +101,10 @@ public static partial class AdapterReader
             else if (options.UseDora)
                 throw new AdapterMismatchException($"Adapter file '{file}': the config has use_dora true, but module '{path}' has no '{AdapterFiles.Extra(path, DoraVariant.MagnitudeName)}'.");
 
-            var slice = slices.TryGetValue(path, out var s) && !options.UseDora && ZeroOutside(b.Value, s) ? s : (OutputSlice?)null;
-            modules.Add(new ModulePlan(path, options, slice, a.Value, b.Value, extras));
+            // Restore the ranges only when B really is zero outside them (then nothing is lost).
+            IReadOnlyList<OutputSlice> ranges = slices.TryGetValue(path, out var s) && !options.UseDora
+                && OutputRows.Of(s, baseLayer.OutFeatures, path) is var rows && rows.ZeroOutside(b.Value) ? rows.Slices : [];
+            modules.Add(new ModulePlan(path, options, ranges, a.Value, b.Value, extras));
         }
 
         var parameters = new List<ParameterPlan>();
@@ -130,7 +132,7 @@ public static partial class AdapterReader
         // One injection per distinct (rank, alpha): rank_pattern / alpha_pattern can differ per module.
         foreach (var group in plan.Modules.GroupBy(m => (m.Options.Rank, m.Options.Alpha)))
         {
-            var injection = LoraInjector.Inject(model, group.First().Options, group.Select(m => new LoraTarget(m.Path, m.Slice)));
+            var injection = LoraInjector.Inject(model, group.First().Options, group.Select(m => new LoraTarget(m.Path, m.Slices)));
             adapted.AddRange(injection.Modules);
             saved = injection.ModulesToSave;
         }
@@ -141,12 +143,8 @@ public static partial class AdapterReader
             {
                 var adapter = byPath[planned.Path].Adapter;
                 adapter.A.copy_(planned.A);
-                if (planned.Slice is { } s)
-                {
-                    using var rows = planned.B.narrow(0, s.Offset, s.Length);
-                    adapter.B.copy_(rows);
-                }
-                else adapter.B.copy_(planned.B);
+                using var rows = adapter.RowsOf(planned.B);
+                adapter.B.copy_(rows);
                 foreach (var (name, value) in planned.Extras) adapter.ExtraParameters[name].copy_(value);
             }
             foreach (var p in plan.Parameters)
@@ -196,28 +194,27 @@ public static partial class AdapterReader
         return null;
     }
 
-    static Dictionary<string, OutputSlice> ReadSlices(string file, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>The output ranges per module path; the older single [offset, length] form is read too.</summary>
+    static Dictionary<string, IReadOnlyList<OutputSlice>> ReadSlices(string file, IReadOnlyDictionary<string, string> metadata)
     {
         if (!metadata.TryGetValue(AdapterFiles.OutputSlicesMetadataKey, out var json)) return [];
         try
         {
-            var raw = JsonSerializer.Deserialize<Dictionary<string, long[]>>(json) ?? [];
-            return raw.Where(kv => kv.Value.Length == 2).ToDictionary(kv => kv.Key, kv => new OutputSlice(kv.Value[0], kv.Value[1]));
+            var raw = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json) ?? [];
+            var result = new Dictionary<string, IReadOnlyList<OutputSlice>>(StringComparer.Ordinal);
+            foreach (var (path, value) in raw)
+            {
+                var pairs = value.EnumerateArray().First().ValueKind == JsonValueKind.Array
+                    ? value.EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetInt64()).ToArray())
+                    : [value.EnumerateArray().Select(v => v.GetInt64()).ToArray()];
+                result[path] = [.. pairs.Where(p => p.Length == 2).Select(p => new OutputSlice(p[0], p[1]))];
+            }
+            return result;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}' is not valid JSON: {e.Message}", e);
+            throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}' is not valid: {e.Message}", e);
         }
-    }
-
-    /// <summary>True when B's rows outside <paramref name="slice"/> are all zero (a slice then loses nothing).</summary>
-    static bool ZeroOutside(Tensor b, OutputSlice slice)
-    {
-        if (slice.Offset < 0 || slice.Length <= 0 || slice.End > b.shape[0]) return false;
-        using var scope = NewDisposeScope();
-        var before = b.narrow(0, 0, slice.Offset);
-        var after = b.narrow(0, slice.End, b.shape[0] - slice.End);
-        return before.count_nonzero().item<long>() == 0 && after.count_nonzero().item<long>() == 0;
     }
 
     static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";

@@ -26,14 +26,14 @@ public static class AdapterWriter
         using (no_grad())
         {
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            var slices = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+            var slices = new SortedDictionary<string, long[][]>(StringComparer.Ordinal);
             foreach (var module in injection.Modules)
             {
                 var adapter = module.Adapter;
                 tensors.Add(AdapterFiles.LoraA(module.Path), adapter.A);
                 tensors.Add(AdapterFiles.LoraB(module.Path), adapter.FullB());
                 foreach (var (name, p) in adapter.ExtraParameters) tensors.Add(AdapterFiles.Extra(module.Path, name), p);
-                if (adapter.Slice is { } s) slices.Add(module.Path, [s.Offset, s.Length]);
+                if (adapter.OutputRows is { } rows) slices.Add(module.Path, rows.ToPairs());
             }
             foreach (var (name, p) in SavedParameters(model, injection)) tensors.TryAdd(AdapterFiles.Parameter(name), p);
 

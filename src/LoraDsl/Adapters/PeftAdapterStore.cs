@@ -25,7 +25,7 @@ public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection inject
             var adapter = module.Adapter;
             Copy(stored, AdapterFiles.LoraA(module.Path), adapter.A);
             using var fullB = Read(stored, AdapterFiles.LoraB(module.Path));
-            using var b = adapter.Slice is { } s ? fullB.narrow(0, s.Offset, s.Length) : fullB.alias();
+            using var b = adapter.RowsOf(fullB);
             CopyChecked(file, AdapterFiles.LoraB(module.Path), adapter.B, b);
             foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);
         }

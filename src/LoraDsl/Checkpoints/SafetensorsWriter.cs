@@ -16,7 +16,8 @@ public static class SafetensorsWriter
     {
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
         var contiguous = new List<Tensor>(names.Count);
-        try
+        // Every handle made here (detach, cpu, contiguous) dies with this scope; the callers' tensors do not.
+        using var scope = NewDisposeScope();
         {
             var header = new MemoryStream();
             using (var json = new Utf8JsonWriter(header))
@@ -72,10 +73,6 @@ public static class SafetensorsWriter
             {
                 if (File.Exists(temp)) File.Delete(temp);
             }
-        }
-        finally
-        {
-            foreach (var t in contiguous) t.Dispose();
         }
     }
 }

@@ -20,14 +20,11 @@ public sealed class LoraPlacer(PretrainedModel model, LoraOptions options) : IAd
         if (injection is not null) throw new InvalidOperationException($"Adapters were already injected; '{modulePath}' came too late.");
         if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D))
             throw new TargetResolutionException($"Module '{modulePath}' is a {kind}; LoRA adapts Linear and Conv1D modules.");
-        targets.Add(part is null ? new LoraTarget(modulePath) : Sliced(modulePath, SlicesOf(modulePath, part)));
+        targets.Add(part is null ? new LoraTarget(modulePath) : new LoraTarget(modulePath, SlicesOf(modulePath, part)));
     }
 
     /// <summary>Wraps every placed module (once) and returns what was adapted.</summary>
     public LoraInjection Inject() => injection ??= LoraInjector.Inject(model, options, targets);
-
-    static LoraTarget Sliced(string modulePath, IReadOnlyList<OutputSlice> slices) =>
-        slices.Count == 1 ? new LoraTarget(modulePath, slices[0]) : throw new TargetResolutionException($"TEMP: {modulePath} several slices");
 
     IReadOnlyList<OutputSlice> SlicesOf(string modulePath, FusedPart part)
     {

@@ -9,11 +9,14 @@ public sealed record AdaptedModule(string Path, LoraLinear Layer, LoraAdapter Ad
 
     public OutputSlice? Slice => Adapter.Slice;
 
+    /// <summary>The output rows the adapter covers; null = all.</summary>
+    public OutputRows? OutputRows => Adapter.OutputRows;
+
     public int Rank => Adapter.Rank;
 
     /// <summary>True for GPT-2 Conv1D bases (weight stored [in, out]).</summary>
     public bool FanInFanOut => Layer.Base.FanInFanOut;
 
     public override string ToString() =>
-        $"{Path}: {Layer.Base.Module.GetType().Name} {InFeatures}->{OutFeatures}{(Slice is { } s ? $" rows {s}" : "")}, r={Rank}";
+        $"{Path}: {Layer.Base.Module.GetType().Name} {InFeatures}->{OutFeatures}{(OutputRows is { } s ? $" rows {s}" : "")}, r={Rank}";
 }

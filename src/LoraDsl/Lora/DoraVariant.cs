@@ -22,7 +22,7 @@ public sealed class DoraVariant : ILoraVariant
 
     public void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer)
     {
-        if (adapter.Slice is { } slice)
+        if (adapter.OutputRows is { } slice)
             throw new ArgumentException($"DoRA adapter '{adapter.AdapterName}' cannot use an output slice {slice}: the magnitude covers whole rows.");
         using var _ = no_grad();
         using var weight = baseLayer.WeightOutIn();

@@ -10,15 +10,15 @@ namespace LoraDsl.Lora;
 /// </summary>
 public sealed class LoraAdapter : nn.Module
 {
-    public LoraAdapter(string adapterName, LoraBaseLayer baseLayer, LoraOptions options, OutputSlice? slice, ILoraVariant variant)
+    public LoraAdapter(string adapterName, LoraBaseLayer baseLayer, LoraOptions options, OutputRows? outputRows, ILoraVariant variant)
         : base(adapterName)
     {
         options.Validate();
-        if (slice is { } s && (s.Offset < 0 || s.Length <= 0 || s.End > baseLayer.OutFeatures))
-            throw new ArgumentException($"Output slice {s} of adapter '{adapterName}' does not fit in {baseLayer.OutFeatures} output rows.");
+        if (outputRows is { } r && r.OutFeatures != baseLayer.OutFeatures)
+            throw new ArgumentException($"Output rows {r} of adapter '{adapterName}' were made for {r.OutFeatures} outputs, the layer has {baseLayer.OutFeatures}.");
         AdapterName = adapterName;
         Options = options;
-        Slice = slice;
+        OutputRows = outputRows;
         Variant = variant;
         InFeatures = baseLayer.InFeatures;
         OutFeatures = baseLayer.OutFeatures;
@@ -39,7 +39,11 @@ public sealed class LoraAdapter : nn.Module
 
     public LoraOptions Options { get; }
 
-    public OutputSlice? Slice { get; }
+    /// <summary>The rows B covers; null = every output row.</summary>
+    public OutputRows? OutputRows { get; }
+
+    /// <summary>The one contiguous range B covers, when it covers exactly one.</summary>
+    public OutputSlice? Slice => OutputRows is { Slices.Count: 1 } r ? r.Slices[0] : null;
 
     public ILoraVariant Variant { get; }
 
@@ -48,8 +52,8 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>The base layer's full output width (not the slice's).</summary>
     public long OutFeatures { get; }
 
-    /// <summary>Output rows B covers: the slice length, or <see cref="OutFeatures"/>.</summary>
-    public long Rows => Slice?.Length ?? OutFeatures;
+    /// <summary>Output rows B covers: the ranges' total length, or <see cref="OutFeatures"/>.</summary>
+    public long Rows => OutputRows?.Count ?? OutFeatures;
 
     public int Rank => Options.Rank;
 
@@ -106,11 +110,12 @@ public sealed class LoraAdapter : nn.Module
         return PadRows(detached);
     }
 
-    /// <summary>Places activations [..., rows] into the full output width [..., out] (zeros outside the slice).</summary>
-    public Tensor PadOutputs(Tensor rows) =>
-        Slice is { } s ? nn.functional.pad(rows, [s.Offset, OutFeatures - s.End]) : rows.alias();
+    /// <summary>Places activations [..., rows] into the full output width [..., out] (zeros outside the ranges).</summary>
+    public Tensor PadOutputs(Tensor rows) => OutputRows is { } r ? r.Scatter(rows, -1) : rows.alias();
 
-    /// <summary>Places a weight [rows, k] into [out, k] (zeros outside the slice).</summary>
-    Tensor PadRows(Tensor rows) =>
-        Slice is { } s ? nn.functional.pad(rows, [0, 0, s.Offset, OutFeatures - s.End]) : rows.alias();
+    /// <summary>Places a weight [rows, k] into [out, k] (zeros outside the ranges).</summary>
+    Tensor PadRows(Tensor rows) => OutputRows is { } r ? r.Scatter(rows, 0) : rows.alias();
+
+    /// <summary>This adapter's rows of a full-size B [out, r] (PEFT's layout).</summary>
+    public Tensor RowsOf(Tensor fullB) => OutputRows is { } r ? r.Gather(fullB, 0) : fullB.alias();
 }

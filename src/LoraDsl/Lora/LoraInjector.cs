@@ -41,7 +41,8 @@ public static class LoraInjector
         {
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
-            var adapter = layer.AddAdapter(options.AdapterName, options, target.Slice);
+            var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
+            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant: null);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);

@@ -44,13 +44,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     readonly List<string> active = [];
     readonly List<string> merged = [];
 
-    /// <summary>Adds an adapter; the first one added becomes active.</summary>
-    public LoraAdapter AddAdapter(string name, LoraOptions options, OutputSlice? slice = null, ILoraVariant? variant = null)
+    /// <summary>Adds an adapter on one output range (or all rows); the first one added becomes active.</summary>
+    public LoraAdapter AddAdapter(string name, LoraOptions options, OutputSlice? slice = null, ILoraVariant? variant = null) =>
+        AddAdapter(name, options, slice is { } s ? OutputRows.Of([s], Base.OutFeatures, Path) : null, variant);
+
+    /// <summary>Adds an adapter on several output ranges (null = all rows); the first one added becomes active.</summary>
+    public LoraAdapter AddAdapter(string name, LoraOptions options, OutputRows? rows, ILoraVariant? variant)
     {
         if (lora.Adapters.ContainsKey(name))
             throw new ArgumentException($"Module '{Path}' already has an adapter named '{name}'.");
         variant ??= options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
-        var adapter = new LoraAdapter(name, Base, options, slice, variant);
+        var adapter = new LoraAdapter(name, Base, options, rows, variant);
         lora.Add(name, adapter);
         if (active.Count == 0) active.Add(name);
         return adapter;
