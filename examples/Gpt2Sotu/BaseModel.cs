@@ -20,7 +20,7 @@ public static class BaseModel
 
     public static bool Exists => File.Exists(Path.Combine(Directory, "model.safetensors"));
 
-    public static void Prepare(int steps = 200)
+    public static void Prepare(int steps = 80)
     {
         var init = Path.GetFullPath("runs/gpt2-moby/init");
         System.IO.Directory.CreateDirectory(init);
@@ -48,7 +48,7 @@ public static class BaseModel
             Decay = LearningRateDecay.Cosine,
             WeightDecay = 0.01,
             MaxSteps = steps,
-            BatchSize = 8,
+            BatchSize = 4,
             EvalEvery = steps,
             Seed = 11,
             OutputDirectory = "runs/gpt2-moby/pretraining",

@@ -23,9 +23,9 @@ public partial class SotuRecipe
             .Seed(3))
         .Training(t => t
             .LearningRate(1e-3)
-            .MaxSteps(120)
-            .BatchSize(8)
-            .EvalEvery(60)
+            .MaxSteps(60)
+            .BatchSize(4)
+            .EvalEvery(30)
             .Seed(3)
             .OutputDirectory("runs/sotu-gpt2"));
 }

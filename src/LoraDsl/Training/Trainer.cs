@@ -47,7 +47,9 @@ public sealed class Trainer : IDisposable
         this.adapters = adapters;
         this.observers = [.. observers ?? []];
         this.run = run ?? new RunDescription();
-        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        // A tied weight (GPT-2's lm_head and wte) is listed under each name; the optimiser must see it once.
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad && seen.Add(p.parameter)).ToList();
         trainable = [.. named.Select(p => p.parameter)];
         if (trainable.Count == 0)
             throw new ArgumentException($"Model '{model.GetName()}' has no parameter with requires_grad: attach adapters (or unfreeze modules) before training.");
