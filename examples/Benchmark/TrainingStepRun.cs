@@ -27,7 +27,8 @@ public static class TrainingStepRun
             foreach (var p in model.parameters()) p.requires_grad = true;
         }
         model.train();
-        var trainable = model.parameters().Where(p => p.requires_grad).Distinct(ReferenceEqualityComparer.Instance).Cast<TorchSharp.Modules.Parameter>().ToList();
+        var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet() : [];
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad && !tied.Contains(p.name)).Select(p => p.parameter).ToList();
         using var optimizer = optim.AdamW(trainable, lr: 2e-4, weight_decay: 0.0);
         var rssAfterLoad = ProcessMemory.CurrentRssMb();
 
@@ -54,7 +55,7 @@ public static class TrainingStepRun
         times.Sort();
         var median = times[times.Count / 2];
 
-        long total = model.parameters().Distinct(ReferenceEqualityComparer.Instance).Cast<TorchSharp.Modules.Parameter>().Sum(p => p.numel());
+        long total = model.named_parameters().Where(p => !tied.Contains(p.name)).Sum(p => p.parameter.numel());
         long trained = trainable.Sum(p => p.numel());
         const double Mb = 1024.0 * 1024.0;
         var peak = ProcessMemory.PeakRssMb();
