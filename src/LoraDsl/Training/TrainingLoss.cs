@@ -31,10 +31,11 @@ public static class TrainingLoss
         }
         if (logits.dim() != 3) throw new ArgumentException($"Language-model logits must be [batch, seq, vocab], got [{string.Join(", ", logits.shape)}].");
         using var scope = torch.NewDisposeScope();
-        // Position t predicts token t+1.
+        // Position t predicts token t+1; the last position predicts nothing. Shifting the labels (with an
+        // ignored last target) instead of slicing the logits avoids copying [batch, seq, vocab] forward and backward.
         var vocab = logits.shape[2];
-        var predictions = logits[.., ..^1, ..].reshape(-1, vocab);
-        var targets = labels[.., 1..].reshape(-1);
+        var predictions = logits.reshape(-1, vocab);
+        var targets = nn.functional.pad(labels[.., 1..], [0, 1], value: TokenizedExample.IgnoreIndex).reshape(-1);
         var loss = nn.functional.cross_entropy(predictions, targets, ignore_index: TokenizedExample.IgnoreIndex, reduction: reduction);
         return loss.MoveToOuterDisposeScope();
     }
