@@ -10,7 +10,7 @@ public static class AdapterFiles
     /// <summary>PEFT's prefix on every saved tensor: the PeftModel wraps the model as base_model.model.</summary>
     public const string TensorPrefix = "base_model.model.";
 
-    /// <summary>Our own safetensors metadata key: output slices, {"path": [offset, length]}; PEFT ignores it.</summary>
+    /// <summary>Our own safetensors metadata key: output ranges, {"path": [[offset, length], ...]} (older files: one [offset, length]); PEFT ignores it.</summary>
     public const string OutputSlicesMetadataKey = "loradsl.output_slices";
 
     public static string LoraA(string modulePath) => $"{TensorPrefix}{modulePath}.lora_A.weight";

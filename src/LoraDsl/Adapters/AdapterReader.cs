@@ -103,7 +103,7 @@ public static partial class AdapterReader
 
             // Restore the ranges only when B really is zero outside them (then nothing is lost).
             IReadOnlyList<OutputSlice> ranges = slices.TryGetValue(path, out var s) && !options.UseDora
-                && OutputRows.Of(s, baseLayer.OutFeatures, path) is var rows && rows.ZeroOutside(b.Value) ? rows.Slices : [];
+                && StoredRows(file, s, baseLayer.OutFeatures, path) is var rows && rows.ZeroOutside(b.Value) ? rows.Slices : [];
             modules.Add(new ModulePlan(path, options, ranges, a.Value, b.Value, extras));
         }
 
@@ -207,13 +207,27 @@ public static partial class AdapterReader
                 var pairs = value.EnumerateArray().First().ValueKind == JsonValueKind.Array
                     ? value.EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetInt64()).ToArray())
                     : [value.EnumerateArray().Select(v => v.GetInt64()).ToArray()];
-                result[path] = [.. pairs.Where(p => p.Length == 2).Select(p => new OutputSlice(p[0], p[1]))];
+                result[path] = [.. pairs.Select(p => p.Length == 2 ? new OutputSlice(p[0], p[1])
+                    : throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}' for module '{path}' has a range of {p.Length} numbers, expected [offset, length]."))];
             }
             return result;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}' is not valid: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A module's stored ranges, checked against its width; a bad range is a broken file, not a caller error.</summary>
+    static OutputRows StoredRows(string file, IReadOnlyList<OutputSlice> slices, long outFeatures, string path)
+    {
+        try
+        {
+            return OutputRows.Of(slices, outFeatures, path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointFormatException($"Adapter file '{file}': metadata '{AdapterFiles.OutputSlicesMetadataKey}': {e.Message}", e);
         }
     }
 

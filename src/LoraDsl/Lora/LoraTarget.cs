@@ -14,5 +14,10 @@ public sealed record LoraTarget(string Path, OutputSlice? Slice = null)
     /// <summary>The ranges as one list (empty = every output row).</summary>
     public IReadOnlyList<OutputSlice> Ranges => Slices ?? (Slice is { } s ? [s] : []);
 
+    // Value equality over the ranges themselves, not the list instance; one range given either way is the same target.
+    public bool Equals(LoraTarget? other) => other is not null && Path == other.Path && Ranges.SequenceEqual(other.Ranges);
+
+    public override int GetHashCode() => HashCode.Combine(Path, Ranges.Count, Ranges.Count > 0 ? Ranges[0] : default);
+
     public static implicit operator LoraTarget(string path) => new(path);
 }
