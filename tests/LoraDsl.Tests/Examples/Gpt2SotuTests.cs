@@ -22,7 +22,7 @@ public class Gpt2SotuTests
         var checkpoint = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("ex-gpt2-sotu"), new TinyGpt2Spec { Layers = 4, Positions = 128 });
         var output = TinyCheckpoints.NewFolder("ex-gpt2-sotu-run");
         // The first 3,000 characters of 6 shipped addresses: evaluation over whole addresses takes too long for a unit test.
-        var shipped = Path.Combine(AppContext.BaseDirectory, "data", "sotu-1989-2018.jsonl");
+        var shipped = Path.Combine(AppContext.BaseDirectory, "data", "sotu-1989-2021.jsonl");
         var excerpts = Path.Combine(output, "sotu-excerpts.jsonl");
         File.WriteAllLines(excerpts, File.ReadLines(shipped).Take(6).Select(line =>
         {
