@@ -20,7 +20,7 @@ public static class BaseModel
 
     public static bool Exists => File.Exists(Path.Combine(Directory, "model.safetensors"));
 
-    public static void Prepare(int steps = 80)
+    public static void Prepare(int steps = 200)
     {
         var init = Path.GetFullPath("runs/gpt2-moby/init");
         System.IO.Directory.CreateDirectory(init);

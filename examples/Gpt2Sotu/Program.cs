@@ -6,7 +6,8 @@ using LoraDsl.Cli;
 // Anything else: the loradsl CLI over this program's recipe.
 if (args is ["prepare-base", ..])
 {
-    BaseModel.Prepare(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 80);
+    if (args.Length > 1) BaseModel.Prepare(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    else BaseModel.Prepare();
     return 0;
 }
 if (args.Length > 0) return LoraDslCli.Run(args, LoraDslRecipes.All, "gpt2-sotu");

@@ -80,7 +80,7 @@ public sealed class Trainer : IDisposable
         if (options.MaxSteps is { } max && max < total) total = max;
         var schedule = LearningRateSchedule.From(options, total);
         return new TrainingPlan(total, stepsPerEpoch, options.Epochs, schedule.WarmupSteps, startStep,
-            trainable.Sum(p => p.numel()), model.parameters().Sum(p => p.numel()),
+            trainable.Sum(p => p.numel()), Lora.TrainableParameterReport.Of(model).Total,
             data.Train.Count, data.Validation.Count, Path.GetFullPath(options.OutputDirectory));
     }
 

@@ -8,60 +8,15 @@ using LoraDsl.Recipes;
 using LoraDsl.Tests.TestCheckpoints;
 using LoraDsl.Training;
 using Xunit;
+using static LoraDsl.Tests.Examples.RecipeRuns;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Tests.Examples;
 
-/// <summary>The shipped example recipes, run end to end through their generated entry points and the CLI.</summary>
+/// <summary>The quickstart recipe end to end, and the CLI commands on a tiny GPT-2 adapter.</summary>
 [Collection(Training.TorchRandomCollection.Name)]
 public class ExampleRecipeTests
 {
-    static RecipeEngine QuietEngine() => new(new RecipeEngineOptions { Device = "cpu", Observers = [], Log = _ => { } });
-
-    static KeyValuePair<string, string> Set(string key, string value) => new(key, value);
-
-    [Fact]
-    public void Llama_instruct_recipe_trains_a_tiny_llama_and_writes_a_PEFT_adapter_that_loads_back()
-    {
-        var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("ex-llama"));
-        var output = TinyCheckpoints.NewFolder("ex-llama-run");
-        var engine = QuietEngine();
-        var report = LlamaInstruct.InstructRecipe.Run(new RecipeRunContext(engine)
-        {
-            Overrides = [Set("model.path", checkpoint), Set("training.max_steps", "3"), Set("training.output_dir", output), Set("data.max_records", "40")],
-        });
-
-        Assert.Equal(3, report.Training.OptimizerSteps);
-        Assert.Equal(2 * 4, report.AdaptersPlaced); // q, k, v, o in each of 2 layers
-        Assert.All(engine.Result!.Losses, l => Assert.True(double.IsFinite(l)));
-        var adapter = Path.Combine(output, RecipeEngine.AdapterDirectoryName);
-        Assert.True(File.Exists(Path.Combine(adapter, "adapter_model.safetensors")));
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")));
-        Assert.Equal("CAUSAL_LM", config.RootElement.GetProperty("task_type").GetString());
-        Assert.Equal(16, config.RootElement.GetProperty("r").GetInt32());
-        Assert.True(File.Exists(Path.Combine(output, Trainer.RunFile)));
-
-        using var fresh = ModelLoader.Load(checkpoint);
-        var injection = AdapterReader.Load(adapter, fresh);
-        Assert.Equal(8, injection.Modules.Count);
-    }
-
-    [Fact]
-    public void Two_runs_of_one_recipe_with_one_seed_give_the_same_losses()
-    {
-        var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("ex-llama-det"));
-        IReadOnlyList<double> Run()
-        {
-            var engine = QuietEngine();
-            LlamaInstruct.InstructRecipe.Run(new RecipeRunContext(engine)
-            {
-                Overrides = [Set("model.path", checkpoint), Set("training.max_steps", "3"), Set("training.output_dir", TinyCheckpoints.NewFolder("ex-det")), Set("data.max_records", "24")],
-            });
-            return engine.Result!.Losses;
-        }
-        Assert.Equal(Run(), Run());
-    }
-
     [Fact]
     public void Quickstart_recipe_runs_on_the_real_MiniLM_for_a_few_steps_and_predict_uses_its_adapter()
     {
@@ -78,7 +33,7 @@ public class ExampleRecipeTests
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")));
         Assert.Equal("SEQ_CLS", config.RootElement.GetProperty("task_type").GetString());
 
-        var (exit, stdout, _) = CliRun(["predict", "--adapter", adapter, "--device", "cpu", "--text", "FREE money!!! click now", "--text", "meeting notes attached"]);
+        var (exit, stdout, _) = CliCapture.Run(["predict", "--adapter", adapter, "--device", "cpu", "--text", "FREE money!!! click now", "--text", "meeting notes attached"]);
         Assert.Equal(0, exit);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
@@ -99,26 +54,26 @@ public class ExampleRecipeTests
             AdapterWriter.Save(adapterDir, model, injection, checkpoint);
         }
 
-        var (exit, stdout, _) = CliRun(["inspect", "--adapter", adapterDir]);
+        var (exit, stdout, _) = CliCapture.Run(["inspect", "--adapter", adapterDir]);
         Assert.Equal(0, exit);
         Assert.Contains("transformer.h.{layer}.attn.c_attn", stdout);
         Assert.Contains("trainable params:", stdout);
 
         var merged = Path.Combine(TinyCheckpoints.NewFolder("ex-merged"), "merged");
-        Assert.Equal(0, CliRun(["merge", "--adapter", adapterDir, "--output", merged]).Exit);
+        Assert.Equal(0, CliCapture.Run(["merge", "--adapter", adapterDir, "--output", merged]).Exit);
         Assert.True(File.Exists(Path.Combine(merged, "config.json")));
 
-        var (adaptedExit, adaptedJson, _) = CliRun(["logits", "--adapter", adapterDir, "--ids", "5,17,42,3"]);
-        var (mergedExit, mergedJson, _) = CliRun(["logits", "--model", merged, "--ids", "5,17,42,3"]);
-        var (baseExit, baseJson, _) = CliRun(["logits", "--model", checkpoint, "--ids", "5,17,42,3"]);
+        var (adaptedExit, adaptedJson, _) = CliCapture.Run(["logits", "--adapter", adapterDir, "--ids", "5,17,42,3"]);
+        var (mergedExit, mergedJson, _) = CliCapture.Run(["logits", "--model", merged, "--ids", "5,17,42,3"]);
+        var (baseExit, baseJson, _) = CliCapture.Run(["logits", "--model", checkpoint, "--ids", "5,17,42,3"]);
         Assert.Equal([0, 0, 0], new[] { adaptedExit, mergedExit, baseExit });
-        var adapted = Logits(adaptedJson);
-        var mergedLogits = Logits(mergedJson);
+        var adapted = CliCapture.Logits(adaptedJson);
+        var mergedLogits = CliCapture.Logits(mergedJson);
         Assert.Equal(adapted.Length, mergedLogits.Length);
         Assert.True(adapted.Zip(mergedLogits).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
-        Assert.True(adapted.Zip(Logits(baseJson)).Max(p => Math.Abs(p.First - p.Second)) > 1e-3, "the adapter must change the logits");
+        Assert.True(adapted.Zip(CliCapture.Logits(baseJson)).Max(p => Math.Abs(p.First - p.Second)) > 1e-3, "the adapter must change the logits");
 
-        var (genExit, genOut, genErr) = CliRun(["generate", "--adapter", adapterDir, "--device", "cpu", "--prompt", "ab", "--max-new-tokens", "5"]);
+        var (genExit, genOut, genErr) = CliCapture.Run(["generate", "--adapter", adapterDir, "--device", "cpu", "--prompt", "ab", "--max-new-tokens", "5"]);
         Assert.Equal(0, genExit);
         Assert.Empty(genErr);
         Assert.EndsWith("\n", genOut);
@@ -127,44 +82,14 @@ public class ExampleRecipeTests
     [Fact]
     public void Cli_reports_bad_input_in_one_line_with_exit_code_1()
     {
-        var (exit, _, stderr) = CliRun(["train", "spam-minlm"]);
+        var (exit, _, stderr) = CliCapture.Run(["train", "spam-minlm"]);
         Assert.Equal(1, exit);
         Assert.Contains("did you mean 'spam-minilm'", stderr);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
         var missing = Path.Combine(TinyCheckpoints.NewFolder("ex-missing"), "nothing-here");
-        (exit, _, stderr) = CliRun(["logits", "--model", missing, "--ids", "1"]);
+        (exit, _, stderr) = CliCapture.Run(["logits", "--model", missing, "--ids", "1"]);
         Assert.Equal(1, exit);
         Assert.Contains("nothing-here", stderr);
-    }
-
-    static float[] Logits(string json)
-    {
-        using var doc = JsonDocument.Parse(json);
-        return [.. doc.RootElement.GetProperty("logits").EnumerateArray().SelectMany(row => row.EnumerateArray()).Select(v => v.GetSingle())];
-    }
-
-    static readonly Lock ConsoleGate = new();
-
-    /// <summary>Runs the CLI over the quickstart's recipes with captured output.</summary>
-    static (int Exit, string Stdout, string Stderr) CliRun(string[] args)
-    {
-        lock (ConsoleGate)
-        {
-            var (oldOut, oldErr) = (Console.Out, Console.Error);
-            var (stdout, stderr) = (new StringWriter(), new StringWriter());
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            try
-            {
-                var exit = LoraDslCli.Run(args, Quickstart.QuickstartRecipes.All);
-                return (exit, stdout.ToString(), stderr.ToString());
-            }
-            finally
-            {
-                Console.SetOut(oldOut);
-                Console.SetError(oldErr);
-            }
-        }
     }
 }
