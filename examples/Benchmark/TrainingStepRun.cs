@@ -27,8 +27,7 @@ public static class TrainingStepRun
             foreach (var p in model.parameters()) p.requires_grad = true;
         }
         model.train();
-        var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet() : [];
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad && !tied.Contains(p.name)).Select(p => p.parameter).ToList();
+        var trainable = DistinctParameters.Of(model).Select(p => p.Parameter).Where(p => p.requires_grad).ToList();
         using var optimizer = optim.AdamW(trainable, lr: 2e-4, weight_decay: 0.0);
         var rssAfterLoad = ProcessMemory.CurrentRssMb();
 
@@ -55,7 +54,7 @@ public static class TrainingStepRun
         times.Sort();
         var median = times[times.Count / 2];
 
-        long total = model.named_parameters().Where(p => !tied.Contains(p.name)).Sum(p => p.parameter.numel());
+        long total = DistinctParameters.Of(model).Sum(p => p.Parameter.numel());
         long trained = trainable.Sum(p => p.numel());
         const double Mb = 1024.0 * 1024.0;
         var peak = ProcessMemory.PeakRssMb();

@@ -11,13 +11,9 @@ public readonly record struct TrainableParameterReport(long Trainable, long Tota
     /// <summary>Counts each parameter once, even when shared by several modules (tied weights).</summary>
     public static TrainableParameterReport Of(nn.Module model)
     {
-        // TorchSharp hands out a new wrapper per listing, so tied aliases are known by name.
-        var tied = model is Models.ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
-        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
         long trainable = 0, total = 0;
-        foreach (var (name, p) in model.named_parameters())
+        foreach (var (_, p) in Models.DistinctParameters.Of(model))
         {
-            if (tied.Contains(name) || !seen.Add(p)) continue;
             total += p.numel();
             if (p.requires_grad) trainable += p.numel();
         }

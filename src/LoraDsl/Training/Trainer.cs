@@ -47,9 +47,8 @@ public sealed class Trainer : IDisposable
         this.adapters = adapters;
         this.observers = [.. observers ?? []];
         this.run = run ?? new RunDescription();
-        // A tied weight (GPT-2's lm_head and wte) is listed under each name; the optimiser must see it once.
-        var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
-        var named = model.named_parameters().Where(p => p.parameter.requires_grad && !tied.Contains(p.name)).ToList();
+        // The optimiser must see a tied weight (GPT-2's lm_head and wte) once.
+        var named = DistinctParameters.Of(model).Where(p => p.Parameter.requires_grad).Select(p => (name: p.Name, parameter: p.Parameter)).ToList();
         trainable = [.. named.Select(p => p.parameter)];
         if (trainable.Count == 0)
             throw new ArgumentException($"Model '{model.GetName()}' has no parameter with requires_grad: attach adapters (or unfreeze modules) before training.");
