@@ -6,6 +6,8 @@ public sealed record BenchmarkOptions
 {
     public int Steps { get; init; } = 6;
     public int Warmup { get; init; } = 2;
+    /// <summary>Rounds of (LoraDsl, PyTorch) per mode, interleaved so that a slow spell of a shared machine hits both.</summary>
+    public int Rounds { get; init; } = 1;
     public int Layers { get; init; } = 12;
     public int Batch { get; init; } = 4;
     public int Sequence { get; init; } = 256;
@@ -26,11 +28,12 @@ public sealed record BenchmarkOptions
             {
                 "--steps" => o with { Steps = Int() },
                 "--warmup" => o with { Warmup = Int() },
+                "--rounds" => o with { Rounds = Int() },
                 "--layers" => o with { Layers = Int() },
                 "--threads" => o with { Threads = Int() },
                 "--skip-baseline" => o with { SkipBaseline = true },
                 "--child" => o with { ChildMode = Next() },
-                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --steps N, --warmup N, --layers N, --threads N, --skip-baseline."),
+                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --steps N, --warmup N, --rounds N, --layers N, --threads N, --skip-baseline."),
             };
         }
         return o;

@@ -39,6 +39,7 @@ public static class Child
             Implementation = $"PyTorch eager {j["torch"]}",
             Mode = mode,
             MedianStepSeconds = (double)j["median_step_s"]!,
+            StepSeconds = j["step_s"]!.AsArray().Select(x => (double)x!).ToList(),
             TokensPerSecond = (double)j["tokens_per_s"]!,
             PeakRssMb = (double)j["peak_rss_mb"]!,
             TrainableParameters = (long)j["trainable_params"]!,

@@ -9,7 +9,7 @@ public static class Report
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine();
-        Console.WriteLine($"GPT-2 small architecture ({o.Layers} layers, 768 wide, vocab 50257), batch {o.Batch} x {o.Sequence} tokens, fp32, AdamW, median of {o.Steps} steps");
+        Console.WriteLine($"GPT-2 small architecture ({o.Layers} layers, 768 wide, vocab 50257), batch {o.Batch} x {o.Sequence} tokens, fp32, AdamW, median of {o.Steps} steps x {o.Rounds} round(s)");
         Console.WriteLine($"{"implementation",-34}{"mode",-6}{"step s",9}{"tokens/s",10}{"peak RSS MB",13}{"trainable",13}{"GFLOP/s",9}{"% peak",8}");
         foreach (var m in ours.Concat(baseline))
         {

@@ -6,6 +6,8 @@ public sealed record StepMeasurement
     public required string Implementation { get; init; }
     public required string Mode { get; init; }
     public double MedianStepSeconds { get; init; }
+    /// <summary>Every timed step, in order (several rounds merged in the parent).</summary>
+    public IReadOnlyList<double> StepSeconds { get; init; } = [];
     public double TokensPerSecond { get; init; }
     public double PeakRssMb { get; init; }
     public double RssAfterLoadMb { get; init; }
@@ -17,4 +19,28 @@ public sealed record StepMeasurement
     public double ActivationsMb { get; init; }
     public double StepFlops { get; init; }
     public double Loss { get; init; }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0) throw new ArgumentException("No values.", nameof(values));
+        var mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>The same implementation and mode measured in several rounds: all steps' median, the highest peak RSS.</summary>
+    public static StepMeasurement Merge(IReadOnlyList<StepMeasurement> rounds)
+    {
+        var steps = rounds.SelectMany(r => r.StepSeconds).ToList();
+        var median = Median(steps);
+        var tokensPerStep = rounds[0].TokensPerSecond * rounds[0].MedianStepSeconds;
+        return rounds[0] with
+        {
+            StepSeconds = steps,
+            MedianStepSeconds = median,
+            TokensPerSecond = tokensPerStep / median,
+            PeakRssMb = rounds.Max(r => r.PeakRssMb),
+            ActivationsMb = rounds.Max(r => r.ActivationsMb),
+        };
+    }
 }

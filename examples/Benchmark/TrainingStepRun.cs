@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
 using LoraDsl.Models;
+using LoraDsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,8 @@ public static class TrainingStepRun
         manual_seed(0);
         using var ids = randint(0, config.VocabSize, [batch, sequence + 1]);
         using var inputs = ids[.., ..^1].contiguous();
-        using var labels = ids[.., 1..].reshape(-1);
+        // The trainer's loss (TrainingLoss: labels shifted inside, lm_head through the chunked cross-entropy).
+        using var labels = inputs.clone();
         var times = new List<double>();
         double loss = 0;
         for (var step = 0; step < warmup + steps; step++)
@@ -42,8 +44,7 @@ public static class TrainingStepRun
             var clock = Stopwatch.StartNew();
             using (NewDisposeScope())
             {
-                var logits = model.Forward(new ModelInputs(inputs));
-                var l = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), labels);
+                var l = TrainingLoss.Compute(model, new ModelInputs(inputs), labels);
                 l.backward();
                 optimizer.step();
                 optimizer.zero_grad();
@@ -51,8 +52,7 @@ public static class TrainingStepRun
             }
             if (step >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         }
-        times.Sort();
-        var median = times[times.Count / 2];
+        var median = StepMeasurement.Median(times);
 
         long total = DistinctParameters.Of(model).Sum(p => p.Parameter.numel());
         long trained = trainable.Sum(p => p.numel());
@@ -65,6 +65,7 @@ public static class TrainingStepRun
             Implementation = "LoraDsl (TorchSharp " + typeof(torch).Assembly.GetName().Version + ")",
             Mode = mode,
             MedianStepSeconds = median,
+            StepSeconds = times,
             TokensPerSecond = batch * sequence / median,
             PeakRssMb = peak,
             RssAfterLoadMb = rssAfterLoad,

@@ -116,7 +116,7 @@ def main():
         "impl": "pytorch-eager", "torch": torch.__version__, "mode": a.mode,
         "trainable_params": sum(q.numel() for q in params),
         "total_params": sum(q.numel() for q in model.parameters()),
-        "median_step_s": median, "tokens_per_s": a.batch * a.seq / median,
+        "median_step_s": median, "step_s": times, "tokens_per_s": a.batch * a.seq / median,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "loss": float(loss),
     }))

@@ -20,6 +20,17 @@ public interface ILoraVariant
     /// </summary>
     Tensor Forward(LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput);
 
+    /// <summary>
+    /// <paramref name="sum"/> (the output so far, all rows) plus this adapter's <see cref="Forward"/>
+    /// placed in its rows. A variant may override it to fuse the addition into its last matmul.
+    /// </summary>
+    Tensor AddTo(Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
+    {
+        using var rows = Forward(adapter, baseLayer, input, baseOutput);
+        using var padded = adapter.PadOutputs(rows);
+        return sum + padded;
+    }
+
     /// <summary>The merged weight [out, in] from the unmerged one.</summary>
     Tensor Merge(LoraAdapter adapter, Tensor weight);
 

@@ -83,8 +83,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             foreach (var name in active)
             {
                 var adapter = lora.Adapters[name];
-                var rows = adapter.Variant.Forward(adapter, Base, input, baseOutput);
-                sum = sum + adapter.PadOutputs(rows);
+                sum = adapter.Variant.AddTo(sum, adapter, Base, input, baseOutput);
             }
             // The LoRA branch runs in fp32; the layer's output keeps the base dtype.
             output = (sum.dtype == result.dtype ? sum : sum.to(result.dtype)).MoveToOuterDisposeScope();

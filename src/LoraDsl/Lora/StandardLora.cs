@@ -18,6 +18,25 @@ public sealed class StandardLora : ILoraVariant
         return product.mul(adapter.Scaling);
     }
 
+    /// <summary>
+    /// Over all output rows, sum + s·(A x)·Bᵀ is one addmm: the scale and the addition ride on the GEMM
+    /// instead of two extra passes over [tokens, out] forward and backward.
+    /// </summary>
+    public Tensor AddTo(Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
+    {
+        if (adapter.OutputRows is not null || sum.dim() < 2)
+        {
+            using var rows = Forward(adapter, baseLayer, input, baseOutput);
+            using var padded = adapter.PadOutputs(rows);
+            return sum + padded;
+        }
+        using var scope = NewDisposeScope();
+        using var dropped = adapter.ApplyDropout(input);
+        var down = nn.functional.linear(dropped.reshape(-1, adapter.InFeatures), adapter.A);
+        var flat = addmm(sum.reshape(-1, adapter.OutFeatures), down, adapter.B.t(), beta: 1, alpha: (float)adapter.Scaling);
+        return flat.reshape(sum.shape).MoveToOuterDisposeScope();
+    }
+
     public Tensor Merge(LoraAdapter adapter, Tensor weight)
     {
         using var delta = adapter.DeltaWeight();

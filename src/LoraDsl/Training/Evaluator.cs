@@ -26,14 +26,21 @@ public static class Evaluator
             {
                 using var scope = NewDisposeScope();
                 using var batch = BatchCollator.Collate(chunk, data.Task, data.PadId, device);
-                var logits = model.Forward(new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask });
-                var (sum, n) = TrainingLoss.ComputeSum(logits, batch.Labels, task);
-                lossSum += sum.item<float>();
-                count += n;
+                var inputs = new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask };
                 if (task == ModelTask.SequenceClassification)
                 {
+                    var logits = model.Forward(inputs);
+                    var (sum, n) = TrainingLoss.ComputeSum(logits, batch.Labels, task);
+                    lossSum += sum.item<float>();
+                    count += n;
                     predicted.AddRange(logits.argmax(-1).data<long>().Select(v => (int)v));
                     actual.AddRange(chunk.Select(e => e.Labels[0]));
+                }
+                else
+                {
+                    var (sum, n) = TrainingLoss.ComputeSum(model, inputs, batch.Labels);
+                    lossSum += sum.item<float>();
+                    count += n;
                 }
             }
             var loss = count == 0 ? double.NaN : lossSum / count;

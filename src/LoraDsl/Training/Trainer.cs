@@ -68,7 +68,6 @@ public sealed class Trainer : IDisposable
     /// <summary>Parameters the optimiser updates (requires_grad), in model order.</summary>
     public IReadOnlyList<Parameter> TrainableParameters => trainable;
 
-    ModelTask Task => model.Task;
 
     /// <summary>Steps, epochs and warmup this trainer's options give for its data.</summary>
     public TrainingPlan Plan(int startStep = 0)
@@ -254,8 +253,7 @@ public sealed class Trainer : IDisposable
         foreach (var batch in microBatches)
         {
             using var scope = torch.NewDisposeScope();
-            var logits = model.Forward(new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask });
-            var loss = TrainingLoss.Compute(logits, batch.Labels, Task);
+            var loss = TrainingLoss.Compute(model, new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask }, batch.Labels);
             total += loss.item<float>();
             (loss * share).backward();
         }

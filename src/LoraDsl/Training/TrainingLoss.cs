@@ -1,6 +1,7 @@
 using LoraDsl.Data;
 using LoraDsl.Models;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Training;
@@ -8,6 +9,36 @@ namespace LoraDsl.Training;
 /// <summary>Cross-entropy for each head: shifted with ignore_index -100 for language models, plain for classifiers.</summary>
 public static class TrainingLoss
 {
+    /// <summary>
+    /// The model's mean loss on one batch. A causal language model whose <c>lm_head</c> is a plain
+    /// bias-free linear layer goes through <see cref="ChunkedLinearCrossEntropy"/> (no [tokens, vocab]
+    /// logits tensor); any other head through its logits.
+    /// </summary>
+    public static Tensor Compute(PretrainedModel model, ModelInputs inputs, Tensor labels)
+    {
+        if (ChunkableHead(model) is { } head)
+        {
+            using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
+            using var targets = ShiftedTargets(labels);
+            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, nn.Reduction.Mean).Loss;
+        }
+        using var logits = model.Forward(inputs);
+        return Compute(logits, labels, model.Task);
+    }
+
+    /// <summary>The summed loss of a causal language model on one batch and the number of predicted tokens in it.</summary>
+    public static (Tensor Sum, long Count) ComputeSum(PretrainedModel model, ModelInputs inputs, Tensor labels)
+    {
+        if (ChunkableHead(model) is { } head)
+        {
+            using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
+            using var targets = ShiftedTargets(labels);
+            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, nn.Reduction.Sum);
+        }
+        using var logits = model.Forward(inputs);
+        return ComputeSum(logits, labels, model.Task);
+    }
+
     /// <summary>Mean loss over the trained positions (LM) or examples (classification).</summary>
     public static Tensor Compute(Tensor logits, Tensor labels, ModelTask task) => Compute(logits, labels, task, nn.Reduction.Mean);
 
@@ -22,6 +53,17 @@ public static class TrainingLoss
         return (sum, count.item<long>());
     }
 
+    /// <summary>
+    /// The head the chunked loss can stand in for: a causal language model's <c>lm_head</c> that is still
+    /// a plain <see cref="Linear"/> without bias (not wrapped by LoRA or modules_to_save); null otherwise.
+    /// </summary>
+    public static Linear? ChunkableHead(PretrainedModel model) =>
+        model is ICausalLanguageModel { OutputHead: Linear { bias: null } head } && model.Task == ModelTask.CausalLanguageModeling ? head : null;
+
+    /// <summary>Position t predicts token t+1; the last position predicts nothing (-100).</summary>
+    static Tensor ShiftedTargets(Tensor labels) =>
+        nn.functional.pad(labels[.., 1..], [0, 1], value: TokenizedExample.IgnoreIndex);
+
     static Tensor Compute(Tensor logits, Tensor labels, ModelTask task, nn.Reduction reduction)
     {
         if (task == ModelTask.SequenceClassification)
@@ -31,11 +73,11 @@ public static class TrainingLoss
         }
         if (logits.dim() != 3) throw new ArgumentException($"Language-model logits must be [batch, seq, vocab], got [{string.Join(", ", logits.shape)}].");
         using var scope = torch.NewDisposeScope();
-        // Position t predicts token t+1; the last position predicts nothing. Shifting the labels (with an
-        // ignored last target) instead of slicing the logits avoids copying [batch, seq, vocab] forward and backward.
+        // Shifting the labels (with an ignored last target) instead of slicing the logits avoids copying
+        // [batch, seq, vocab] forward and backward.
         var vocab = logits.shape[2];
         var predictions = logits.reshape(-1, vocab);
-        var targets = nn.functional.pad(labels[.., 1..], [0, 1], value: TokenizedExample.IgnoreIndex).reshape(-1);
+        var targets = ShiftedTargets(labels).reshape(-1);
         var loss = nn.functional.cross_entropy(predictions, targets, ignore_index: TokenizedExample.IgnoreIndex, reduction: reduction);
         return loss.MoveToOuterDisposeScope();
     }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 language model: <c>transformer.*</c> plus <c>lm_head</c> tied to <c>transformer.wte.weight</c>.</summary>
-public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
+public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
 {
     readonly Gpt2Model transformer;
     nn.Module<Tensor, Tensor> lm_head;
@@ -33,6 +33,10 @@ public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
         using var hidden = transformer.Forward(inputs);
         return lm_head.call(hidden);
     }
+
+    public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs);
+
+    public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 
     public nn.Module<Tensor, Tensor> GetChild(string name) =>
         name == "lm_head" ? lm_head : throw new ModuleNotFoundException($"Gpt2LMHeadModel has no replaceable child '{name}' (only lm_head).");

@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights
+public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
 {
     readonly LlamaModel model;
     nn.Module<Tensor, Tensor> lm_head;
@@ -36,6 +36,10 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
         using var hidden = model.Forward(inputs);
         return lm_head.call(hidden);
     }
+
+    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs);
+
+    public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 
     public nn.Module<Tensor, Tensor> GetChild(string name) =>
         name == "lm_head" ? lm_head : throw new ModuleNotFoundException($"LlamaForCausalLM has no replaceable child '{name}' (only lm_head).");
