@@ -14,8 +14,8 @@ namespace LoraDsl.Training;
 /// </summary>
 public static class ChunkedLinearCrossEntropy
 {
-    /// <summary>Logit elements per block (64 MB in fp32): 256 rows for GPT-2's 50,257-token vocabulary.</summary>
-    public const long BlockElements = 1L << 24;
+    /// <summary>Logit elements per block at most (128 MB in fp32): 512 rows for GPT-2's 50,257-token vocabulary.</summary>
+    public const long BlockElements = 1L << 25;
 
     /// <summary>
     /// Loss of <paramref name="hidden"/> [..., d] projected by <paramref name="weight"/> [vocab, d]
@@ -88,8 +88,16 @@ public static class ChunkedLinearCrossEntropy
         return (loss.MoveToOuterDisposeScope(), count);
     }
 
-    /// <summary>Rows per block so one block of fp32 logits holds about <see cref="BlockElements"/> values.</summary>
-    public static long RowsPerBlock(long vocab) => Math.Max(1, BlockElements / Math.Max(1, vocab));
+    /// <summary>
+    /// Rows per block: the largest power of two whose fp32 logits fit in <see cref="BlockElements"/>.
+    /// Powers of two matter: with GPT-2's vocabulary 333-row blocks took 1.9 s where 256 and 512 took 1.5-1.6 s (forward and backward, this machine).
+    /// </summary>
+    public static long RowsPerBlock(long vocab)
+    {
+        long rows = 1;
+        while (rows * 2 * Math.Max(1, vocab) <= BlockElements) rows *= 2;
+        return rows;
+    }
 
     /// <summary>⟨x, g⟩ − stop_gradient(⟨x, g⟩): zero in value, gradient g with respect to x.</summary>
     static Tensor Surrogate(Tensor x, Tensor gradient)

@@ -80,10 +80,11 @@ public class ChunkedLinearCrossEntropyTests
     }
 
     [Fact]
-    public void Rows_per_block_keep_a_block_of_logits_near_64_MB()
+    public void Rows_per_block_are_a_power_of_two_whose_logits_fit_in_128_MB()
     {
-        Assert.Equal(333, ChunkedLinearCrossEntropy.RowsPerBlock(50257));
-        Assert.Equal(524, ChunkedLinearCrossEntropy.RowsPerBlock(32000));
+        Assert.Equal(512, ChunkedLinearCrossEntropy.RowsPerBlock(50257));
+        Assert.Equal(1024, ChunkedLinearCrossEntropy.RowsPerBlock(32000));
+        Assert.Equal(256, ChunkedLinearCrossEntropy.RowsPerBlock(128256));
         Assert.Equal(1, ChunkedLinearCrossEntropy.RowsPerBlock(1L << 30));
     }
 
