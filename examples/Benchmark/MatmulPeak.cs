@@ -3,10 +3,13 @@ using static TorchSharp.torch;
 
 namespace Benchmark;
 
-/// <summary>The machine's fp32 matmul rate (2048³, best of several), the yardstick for model FLOP/s.</summary>
+/// <summary>
+/// The machine's fp32 matmul rate through libtorch (2048³, best of several), the yardstick for model FLOP/s.
+/// On a shared machine one measurement can land in a slow spell: the command measures before and after and keeps the best.
+/// </summary>
 public static class MatmulPeak
 {
-    public static double Measure(int n = 2048, int repeats = 5)
+    public static double Measure(int n = 2048, int repeats = 10)
     {
         using var a = randn(n, n);
         using var b = randn(n, n);
