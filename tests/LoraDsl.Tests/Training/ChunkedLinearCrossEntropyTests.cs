@@ -60,6 +60,28 @@ public class ChunkedLinearCrossEntropyTests
     }
 
     [Fact]
+    public void A_bf16_base_gets_its_loss_in_fp32_and_gradients_in_bf16()
+    {
+        TorchNative.EnsureLoaded();
+        using var generator = new Generator(5);
+        using var hidden = randn([3, 6, 16], generator: generator);
+        using var weight = randn([41, 16], generator: generator);
+        using var targets = randint(0, 41, [3, 6], generator: generator);
+        // Reference: fp32 math on the bf16-rounded inputs.
+        using var hidden16 = hidden.to(ScalarType.BFloat16);
+        using var weight16 = weight.to(ScalarType.BFloat16);
+        var (want, wantHidden, _) = Plain(hidden16.to(ScalarType.Float32), weight16.to(ScalarType.Float32), targets, nn.Reduction.Mean);
+
+        var h = hidden16.detach().requires_grad_(true);
+        var (loss, _) = ChunkedLinearCrossEntropy.Compute(h, weight16, targets, nn.Reduction.Mean, 4);
+        Assert.Equal(ScalarType.Float32, loss.dtype);
+        loss.backward();
+        Assert.Equal(ScalarType.BFloat16, h.grad!.dtype);
+        Assert.Equal(want.item<float>(), loss.item<float>(), 2);
+        Assert.True(h.grad!.to(ScalarType.Float32).allclose(wantHidden, rtol: 0.05, atol: 2e-3), "bf16 hidden-state gradients are off");
+    }
+
+    [Fact]
     public void Frozen_inputs_take_no_gradient_and_no_grad_mode_builds_no_graph()
     {
         TorchNative.EnsureLoaded();
