@@ -43,6 +43,7 @@ public sealed class TextTokenizer : ITextTokenizer
     {
         var ids = Inner.EncodeToIds(text).ToList();
         if (Kind == TokenizerKind.SentencePiece && !addSpecialTokens && ids.Count > 0 && ids[0] == BosId) ids.RemoveAt(0);
+        if (Kind == TokenizerKind.ByteLevelBpe && addSpecialTokens && AddsBos && BosId is { } bos) ids.Insert(0, bos);
         // BertTokenizer's base EncodeToIds leaves out [CLS] and [SEP]; BERT models expect them.
         if (Kind == TokenizerKind.WordPiece && addSpecialTokens && Inner is BertTokenizer bert)
         {

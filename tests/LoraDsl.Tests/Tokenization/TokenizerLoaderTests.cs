@@ -94,6 +94,13 @@ public class TokenizerLoaderTests
     /// </summary>
     static void WriteGpt2VocabAndMerges(string dir)
     {
+        var (vocab, merges) = Gpt2VocabAndMerges();
+        File.WriteAllText(Path.Combine(dir, "vocab.json"), vocab.ToJsonString());
+        File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\n" + string.Join("\n", merges) + "\n");
+    }
+
+    static (JsonObject Vocab, List<string> Merges) Gpt2VocabAndMerges()
+    {
         var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
         var bytesOf = new List<byte[]>();
         var nextRank = 0;
@@ -112,7 +119,7 @@ public class TokenizerLoaderTests
         var chars = TinyCheckpoints.ByteToUnicode();
         string Visible(byte[] b) => new(b.Select(x => chars[x]).ToArray());
         var vocab = new JsonObject();
-        var merges = new StringBuilder("#version: 0.2\n");
+        var merges = new List<string>();
         for (var rank = 0; rank < bytesOf.Count; rank++)
         {
             var token = bytesOf[rank];
@@ -129,11 +136,84 @@ public class TokenizerLoaderTests
                 pieces[best] = [.. pieces[best], .. pieces[best + 1]];
                 pieces.RemoveAt(best + 1);
             }
-            merges.Append(Visible(pieces[0])).Append(' ').Append(Visible(pieces[1])).Append('\n');
+            merges.Add($"{Visible(pieces[0])} {Visible(pieces[1])}");
         }
         vocab["<|endoftext|>"] = bytesOf.Count;
-        File.WriteAllText(Path.Combine(dir, "vocab.json"), vocab.ToJsonString());
-        File.WriteAllText(Path.Combine(dir, "merges.txt"), merges.ToString());
+        return (vocab, merges);
+    }
+
+    /// <summary>A fast-tokenizer file as HF writes it for byte-level BPE; merges as [a, b] pairs (the newer form).</summary>
+    static void WriteTokenizerJson(string dir, JsonObject vocab, IEnumerable<string> merges, string endOfText, bool bosTemplate)
+    {
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(new JsonObject { ["id"] = vocab[endOfText]!.GetValue<int>(), ["content"] = endOfText, ["special"] = true }),
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true },
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["vocab"] = vocab.DeepClone(),
+                ["merges"] = new JsonArray(merges.Select(m => (JsonNode)new JsonArray(m.Split(' ')[0], m.Split(' ')[1])).ToArray()),
+            },
+        };
+        if (bosTemplate)
+            root["post_processor"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["processors"] = new JsonArray(
+                    new JsonObject { ["type"] = "ByteLevel" },
+                    new JsonObject
+                    {
+                        ["type"] = "TemplateProcessing",
+                        ["single"] = new JsonArray(
+                            new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = endOfText, ["type_id"] = 0 } },
+                            new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
+                    }),
+            };
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), root.ToJsonString());
+    }
+
+    [Fact]
+    public void Tokenizer_json_alone_gives_gpt2_ids()
+    {
+        var dir = TinyCheckpoints.NewFolder("gpt2fast");
+        var (vocab, merges) = Gpt2VocabAndMerges();
+        WriteTokenizerJson(dir, vocab, merges, "<|endoftext|>", bosTemplate: false);
+        var tokenizer = TokenizerLoader.Load(dir);
+        Assert.Equal(TokenizerKind.ByteLevelBpe, tokenizer.Kind);
+        Assert.Equal([15496, 995], tokenizer.Encode("Hello world"));
+        var reference = TiktokenTokenizer.CreateForModel("gpt2");
+        const string text = "  spaces, numbers 12345 and <|endoftext|> inside";
+        Assert.Equal(reference.EncodeToIds(text), tokenizer.Encode(text));
+    }
+
+    [Fact]
+    public void Tokenizer_json_template_adds_bos()
+    {
+        var dir = TinyCheckpoints.NewFolder("fastbos");
+        TinyCheckpoints.WriteByteLevelTokenizer(dir);
+        var vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "vocab.json")))!.AsObject();
+        var merges = File.ReadAllLines(Path.Combine(dir, "merges.txt")).Skip(1).Where(l => l.Length > 0).ToList();
+        File.Delete(Path.Combine(dir, "vocab.json"));
+        File.Delete(Path.Combine(dir, "merges.txt"));
+        WriteTokenizerJson(dir, vocab, merges, TinyCheckpoints.EndOfText, bosTemplate: true);
+        var tokenizer = TokenizerLoader.Load(dir);
+        Assert.True(tokenizer.AddsBos);
+        Assert.Equal([266, 116, 257, 265], tokenizer.Encode("the world"));
+        Assert.Equal([116, 257, 265], tokenizer.Encode("the world", addSpecialTokens: false));
+        Assert.Equal("the world", tokenizer.Decode(tokenizer.Encode("the world")));
+    }
+
+    [Fact]
+    public void Non_byte_level_tokenizer_json_is_refused_by_name()
+    {
+        var dir = TinyCheckpoints.NewFolder("unigram");
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), new JsonObject { ["model"] = new JsonObject { ["type"] = "Unigram" } }.ToJsonString());
+        var e = Assert.Throws<TokenizerNotFoundException>(() => TokenizerLoader.Load(dir));
+        Assert.Contains("Unigram", e.Message);
+        Assert.Contains("tokenizer.json", e.Message);
     }
 
     static string Key(byte[] bytes) => Convert.ToBase64String(bytes);
