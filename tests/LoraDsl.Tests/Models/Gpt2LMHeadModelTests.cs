@@ -84,8 +84,8 @@ public class Gpt2LMHeadModelTests
         Assert.IsType<Conv1D>(ModuleSurgery.Find(model, "transformer.h.1.attn.c_attn"));
         Assert.IsType<Conv1D>(ModuleSurgery.Find(model, "transformer.h.0.mlp.c_fc"));
         using var before = Logits(model, Prompt);
-        var old = (Conv1D)ModuleSurgery.Find(model, "transformer.h.0.attn.c_proj");
-        ModuleSurgery.Replace(model, "transformer.h.0.attn.c_proj", m => new Conv1D(old.InFeatures, old.OutFeatures));
+        // The tiny model is 32 wide; only Conv1D's constructor is relied on (its owner may add members).
+        ModuleSurgery.Replace(model, "transformer.h.0.attn.c_proj", m => new Conv1D(32, 32));
         using var after = Logits(model, Prompt);
         Assert.False(after.allclose(before, rtol: 0, atol: 1e-4));
     }
