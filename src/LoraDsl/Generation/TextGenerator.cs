@@ -42,8 +42,7 @@ public sealed class TextGenerator
             {
                 using var scope = NewDisposeScope();
                 var ids = tensor(next, ScalarType.Int64, device).unsqueeze(0);
-                var logits = model.Forward(new ModelInputs(ids) { Cache = cache });
-                var last = logits[0, -1].to(ScalarType.Float32);
+                var last = LastLogits(new ModelInputs(ids) { Cache = cache });
                 var token = Pick(last, options, generator);
                 if (eos.Contains(token)) break;
                 produced.Add(token);
@@ -56,6 +55,23 @@ public sealed class TextGenerator
             model.train(wasTraining);
         }
         return produced;
+    }
+
+    /// <summary>
+    /// Logits [vocab] of the last position. A causal LM projects only that position's hidden state:
+    /// the prompt's other positions would cost a [prompt, vocab] product nobody reads.
+    /// </summary>
+    Tensor LastLogits(ModelInputs inputs)
+    {
+        if (model is ICausalLanguageModel causal)
+        {
+            using var hidden = causal.ForwardHidden(inputs);
+            using var lastHidden = hidden[.., ^1..];
+            using var logits = causal.OutputHead.call(lastHidden);
+            return logits[0, -1].to(ScalarType.Float32);
+        }
+        using var all = model.Forward(inputs);
+        return all[0, -1].to(ScalarType.Float32);
     }
 
     /// <summary>Encodes <paramref name="prompt"/>, generates, and decodes the new tokens.</summary>
