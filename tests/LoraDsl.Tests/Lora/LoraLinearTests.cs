@@ -57,6 +57,25 @@ public class LoraLinearTests
     }
 
     [Fact]
+    public void Adapter_gradients_through_the_fused_addmm_equal_the_direct_formula()
+    {
+        manual_seed(0);
+        var conv = new Conv1D(8, 12);
+        var (layer, adapter) = Wrapped(conv, Options);
+        using var x = randn(2, 3, 8);
+        using var upstream = randn(2, 3, 12);
+        using (var y = layer.call(x)) (y * upstream).sum().backward();
+        using var gotA = adapter.A.grad!.clone();
+        using var gotB = adapter.B.grad!.clone();
+
+        using var a = adapter.A.detach().clone().requires_grad_(true);
+        using var b = adapter.B.detach().clone().requires_grad_(true);
+        using (var y = matmul(x, conv.Weight.detach()) + conv.Bias!.detach() + 2.0 * matmul(matmul(x, a.t()), b.t())) (y * upstream).sum().backward();
+        Assert.True(gotA.allclose(a.grad!, rtol: 1e-5, atol: 1e-5), "lora_A gradient differs");
+        Assert.True(gotB.allclose(b.grad!, rtol: 1e-5, atol: 1e-5), "lora_B gradient differs");
+    }
+
+    [Fact]
     public void Conv1D_forward_equals_the_direct_formula()
     {
         manual_seed(0);
