@@ -13,6 +13,8 @@ public sealed record BenchmarkOptions
     public int Sequence { get; init; } = 256;
     public int Threads { get; init; } = 2;
     public bool SkipBaseline { get; init; }
+    /// <summary>Time the step's parts on their own (PartsRun) instead of whole steps.</summary>
+    public bool Parts { get; init; }
     public string? ChildMode { get; init; }
 
     public string Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
@@ -32,8 +34,9 @@ public sealed record BenchmarkOptions
                 "--layers" => o with { Layers = Int() },
                 "--threads" => o with { Threads = Int() },
                 "--skip-baseline" => o with { SkipBaseline = true },
+                "--parts" => o with { Parts = true },
                 "--child" => o with { ChildMode = Next() },
-                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --steps N, --warmup N, --rounds N, --layers N, --threads N, --skip-baseline."),
+                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --steps N, --warmup N, --rounds N, --layers N, --threads N, --skip-baseline, --parts."),
             };
         }
         return o;

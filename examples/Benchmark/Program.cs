@@ -7,11 +7,17 @@ using LoraDsl.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project examples/Benchmark [-- --steps 6 --warmup 2 --rounds 1 --layers 12 --skip-baseline]
+// dotnet run -c Release --project examples/Benchmark [-- --steps 6 --warmup 2 --rounds 1 --layers 12 --skip-baseline | --parts]
 // Each mode runs in its own child process so that its peak RSS is its own.
 var options = BenchmarkOptions.Parse(args);
 torch.set_num_threads(options.Threads);
 var json = new JsonSerializerOptions { WriteIndented = false };
+
+if (options.Parts)
+{
+    PartsRun.Run(Math.Max(options.Steps, 3));
+    return 0;
+}
 
 if (options.ChildMode is { } mode)
 {
