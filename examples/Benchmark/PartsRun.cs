@@ -55,8 +55,8 @@ public static class PartsRun
         using var scope = NewDisposeScope();
         var x = qkv.detach().requires_grad_(true);
         var parts = x.split(Width, 2);
-        Tensor Heads_(Tensor t) => t.view(Batch, Sequence, Heads, Width / Heads).transpose(1, 2);
-        var (q, k, v) = (Heads_(parts[0]), Heads_(parts[1]), Heads_(parts[2]));
+        Tensor SplitHeads(Tensor t) => t.view(Batch, Sequence, Heads, Width / Heads).transpose(1, 2);
+        var (q, k, v) = (SplitHeads(parts[0]), SplitHeads(parts[1]), SplitHeads(parts[2]));
         var attended = unfusedMask is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true)
             : q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(Width / Heads)).masked_fill(unfusedMask, float.NegativeInfinity).softmax(-1).matmul(v);
@@ -73,8 +73,9 @@ public static class PartsRun
             action();
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
+        var median = StepMeasurement.Median(seconds);
         seconds.Sort();
         var rate = flops > 0 ? string.Create(CultureInfo.InvariantCulture, $"   {flops / seconds[0] / 1e9,6:F1} GFLOP/s at the min") : "";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} min {seconds[0] * 1000,7:F0} ms   median {seconds[seconds.Count / 2] * 1000,7:F0} ms{rate}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} min {seconds[0] * 1000,7:F0} ms   median {median * 1000,7:F0} ms{rate}"));
     }
 }

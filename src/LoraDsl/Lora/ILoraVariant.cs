@@ -24,9 +24,13 @@ public interface ILoraVariant
     /// <paramref name="sum"/> (the output so far, all rows) plus this adapter's <see cref="Forward"/>
     /// placed in its rows. A variant may override it to fuse the addition into its last matmul.
     /// </summary>
-    Tensor AddTo(Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
+    Tensor AddTo(Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput) =>
+        AddForward(this, sum, adapter, baseLayer, input, baseOutput);
+
+    /// <summary>The general <see cref="AddTo"/>: <see cref="Forward"/>, padded to all rows, added to <paramref name="sum"/>.</summary>
+    static Tensor AddForward(ILoraVariant variant, Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
     {
-        using var rows = Forward(adapter, baseLayer, input, baseOutput);
+        using var rows = variant.Forward(adapter, baseLayer, input, baseOutput);
         using var padded = adapter.PadOutputs(rows);
         return sum + padded;
     }

@@ -25,11 +25,7 @@ public sealed class StandardLora : ILoraVariant
     public Tensor AddTo(Tensor sum, LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
     {
         if (adapter.OutputRows is not null || sum.dim() < 2)
-        {
-            using var rows = Forward(adapter, baseLayer, input, baseOutput);
-            using var padded = adapter.PadOutputs(rows);
-            return sum + padded;
-        }
+            return ILoraVariant.AddForward(this, sum, adapter, baseLayer, input, baseOutput);
         using var scope = NewDisposeScope();
         using var dropped = adapter.ApplyDropout(input);
         var down = nn.functional.linear(dropped.reshape(-1, adapter.InFeatures), adapter.A);

@@ -27,21 +27,16 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 using var batch = BatchCollator.Collate(chunk, data.Task, data.PadId, device);
                 var inputs = new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask };
-                if (task == ModelTask.SequenceClassification)
-                {
-                    var logits = model.Forward(inputs);
-                    var (sum, n) = TrainingLoss.ComputeSum(logits, batch.Labels, task);
-                    lossSum += sum.item<float>();
-                    count += n;
-                    predicted.AddRange(logits.argmax(-1).data<long>().Select(v => (int)v));
-                    actual.AddRange(chunk.Select(e => e.Labels[0]));
-                }
-                else
-                {
-                    var (sum, n) = TrainingLoss.ComputeSum(model, inputs, batch.Labels);
-                    lossSum += sum.item<float>();
-                    count += n;
-                }
+                // Classification needs the logits for its scores; a language model's loss never builds them.
+                var logits = task == ModelTask.SequenceClassification ? model.Forward(inputs) : null;
+                var (sum, n) = logits is null
+                    ? TrainingLoss.ComputeSum(model, inputs, batch.Labels)
+                    : TrainingLoss.ComputeSum(logits, batch.Labels, task);
+                lossSum += sum.item<float>();
+                count += n;
+                if (logits is null) continue;
+                predicted.AddRange(logits.argmax(-1).data<long>().Select(v => (int)v));
+                actual.AddRange(chunk.Select(e => e.Labels[0]));
             }
             var loss = count == 0 ? double.NaN : lossSum / count;
             if (task == ModelTask.SequenceClassification)

@@ -14,44 +14,19 @@ public static class TrainingLoss
     /// bias-free linear layer goes through <see cref="ChunkedLinearCrossEntropy"/> (no [tokens, vocab]
     /// logits tensor); any other head through its logits.
     /// </summary>
-    public static Tensor Compute(PretrainedModel model, ModelInputs inputs, Tensor labels)
-    {
-        if (ChunkableHead(model) is { } head)
-        {
-            using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
-            using var targets = ShiftedTargets(labels);
-            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, nn.Reduction.Mean).Loss;
-        }
-        using var logits = model.Forward(inputs);
-        return Compute(logits, labels, model.Task);
-    }
+    public static Tensor Compute(PretrainedModel model, ModelInputs inputs, Tensor labels) =>
+        Compute(model, inputs, labels, nn.Reduction.Mean).Loss;
 
     /// <summary>The summed loss of a causal language model on one batch and the number of predicted tokens in it.</summary>
-    public static (Tensor Sum, long Count) ComputeSum(PretrainedModel model, ModelInputs inputs, Tensor labels)
-    {
-        if (ChunkableHead(model) is { } head)
-        {
-            using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
-            using var targets = ShiftedTargets(labels);
-            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, nn.Reduction.Sum);
-        }
-        using var logits = model.Forward(inputs);
-        return ComputeSum(logits, labels, model.Task);
-    }
+    public static (Tensor Sum, long Count) ComputeSum(PretrainedModel model, ModelInputs inputs, Tensor labels) =>
+        Compute(model, inputs, labels, nn.Reduction.Sum);
 
     /// <summary>Mean loss over the trained positions (LM) or examples (classification).</summary>
     public static Tensor Compute(Tensor logits, Tensor labels, ModelTask task) => Compute(logits, labels, task, nn.Reduction.Mean);
 
     /// <summary>Summed loss and the number of terms in it, for exact averages over a whole validation set.</summary>
-    public static (Tensor Sum, long Count) ComputeSum(Tensor logits, Tensor labels, ModelTask task)
-    {
-        var sum = Compute(logits, labels, task, nn.Reduction.Sum);
-        if (task == ModelTask.SequenceClassification) return (sum, labels.shape[0]);
-        using var shifted = labels[.., 1..];
-        using var trained = shifted.ne(TokenizedExample.IgnoreIndex);
-        using var count = trained.sum();
-        return (sum, count.item<long>());
-    }
+    public static (Tensor Sum, long Count) ComputeSum(Tensor logits, Tensor labels, ModelTask task) =>
+        (Compute(logits, labels, task, nn.Reduction.Sum), TermCount(labels, task));
 
     /// <summary>
     /// The head the chunked loss can stand in for: a causal language model's <c>lm_head</c> that is still
@@ -59,6 +34,28 @@ public static class TrainingLoss
     /// </summary>
     public static Linear? ChunkableHead(PretrainedModel model) =>
         model is ICausalLanguageModel { OutputHead: Linear { bias: null } head } && model.Task == ModelTask.CausalLanguageModeling ? head : null;
+
+    static (Tensor Loss, long Count) Compute(PretrainedModel model, ModelInputs inputs, Tensor labels, nn.Reduction reduction)
+    {
+        if (ChunkableHead(model) is { } head)
+        {
+            using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
+            using var targets = ShiftedTargets(labels);
+            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, reduction);
+        }
+        using var logits = model.Forward(inputs);
+        return (Compute(logits, labels, model.Task, reduction), TermCount(labels, model.Task));
+    }
+
+    /// <summary>Examples (classification) or predicted tokens, the shifted labels that are not -100 (LM).</summary>
+    static long TermCount(Tensor labels, ModelTask task)
+    {
+        if (task == ModelTask.SequenceClassification) return labels.shape[0];
+        using var shifted = labels[.., 1..];
+        using var trained = shifted.ne(TokenizedExample.IgnoreIndex);
+        using var count = trained.sum();
+        return count.item<long>();
+    }
 
     /// <summary>Position t predicts token t+1; the last position predicts nothing (-100).</summary>
     static Tensor ShiftedTargets(Tensor labels) =>

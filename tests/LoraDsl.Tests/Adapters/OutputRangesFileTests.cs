@@ -11,7 +11,7 @@ namespace LoraDsl.Tests.Adapters;
 /// <summary>The <c>loradsl.output_slices</c> metadata: several ranges per module, the older single-pair form, and broken ranges.</summary>
 public class OutputRangesFileTests
 {
-    const string CAttn = "transformer.h.0.attn.c_attn";
+    const string CAttn = TinyGpt2.CAttn;
     const int H = TinyGpt2.Hidden;
     static readonly LoraOptions Options = new() { Rank = 2, Alpha = 4, Dropout = 0 };
 

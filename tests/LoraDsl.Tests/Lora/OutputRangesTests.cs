@@ -9,7 +9,7 @@ namespace LoraDsl.Tests.Lora;
 /// <summary>How targets with several output ranges are checked, joined and trained.</summary>
 public class OutputRangesTests
 {
-    const string CAttn = "transformer.h.0.attn.c_attn";
+    const string CAttn = TinyGpt2.CAttn;
     const int H = TinyGpt2.Hidden;
     static readonly LoraOptions Options = new() { Rank = 2, Alpha = 4, Dropout = 0 };
 

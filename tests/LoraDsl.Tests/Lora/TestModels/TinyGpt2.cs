@@ -11,6 +11,9 @@ sealed class TinyGpt2 : PretrainedModel
 {
     public const int Hidden = 16, Layers = 2, Vocab = 32;
 
+    /// <summary>The first layer's fused Q/K/V module, the usual target of range tests.</summary>
+    public const string CAttn = "transformer.h.0.attn.c_attn";
+
     readonly Body transformer;
     readonly Linear lm_head;
 
