@@ -58,7 +58,7 @@ public static class ChunkedLinearCrossEntropy
                 var mask = counted.narrow(0, start, length);
                 var target = y.narrow(0, start, length).masked_fill(mask.logical_not(), 0).unsqueeze(0);
                 var weights = mask.to(ScalarType.Float32);
-                // [vocab, rows]: W·xᵀ runs at the BLAS's full rate where x·Wᵀ does not (MKL on AMD: 70 vs 105 GFLOP/s).
+                // [vocab, rows]: W·xᵀ runs faster than x·Wᵀ in libtorch's MKL on AMD CPUs (examples/Benchmark --parts).
                 var logits = wd.mm(x.t()).to(ScalarType.Float32);
                 var picked = logits.gather(0, target).squeeze(0);
                 if (hiddenGrad is null && weightGrad is null)
