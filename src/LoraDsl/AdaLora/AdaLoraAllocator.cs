@@ -92,6 +92,54 @@ public sealed class AdaLoraAllocator : IDisposable
         return (mean * weight).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The smoothed sensitivity and uncertainty of every entry, by "&lt;module path&gt;.&lt;lora_A|lora_E|lora_B&gt;.&lt;sensitivity|uncertainty&gt;"
+    /// (empty before the first update and after the final allocation): what an exact resume needs besides the adapters.
+    /// </summary>
+    public Dictionary<string, Tensor> ScoreState()
+    {
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var module in modules)
+            foreach (var (name, p) in Named(module.Adapter))
+                if (scores.TryGetValue(p, out var ema))
+                {
+                    state[$"{module.Path}.{name}.{Ema.SensitivityName}"] = ema.Sensitivity;
+                    state[$"{module.Path}.{name}.{Ema.UncertaintyName}"] = ema.Uncertainty;
+                }
+        return state;
+    }
+
+    /// <summary>
+    /// Restores <see cref="ScoreState"/> and takes the rank pattern from the adapters (restored with them), so the
+    /// next <see cref="Update"/> does what it would have done without the interruption.
+    /// </summary>
+    public void RestoreScoreState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        ResetScores();
+        using var _ = no_grad();
+        foreach (var module in modules)
+            foreach (var (name, p) in Named(module.Adapter))
+            {
+                var prefix = $"{module.Path}.{name}.";
+                var found = state.TryGetValue(prefix + Ema.SensitivityName, out var sensitivity);
+                if (found != state.TryGetValue(prefix + Ema.UncertaintyName, out var uncertainty))
+                    throw new ArgumentException($"AdaLoRA score state has only one of {prefix}{Ema.SensitivityName} and {prefix}{Ema.UncertaintyName}.");
+                if (!found) continue;
+                if (!sensitivity!.shape.SequenceEqual(p.shape) || !uncertainty!.shape.SequenceEqual(p.shape))
+                    throw new ArgumentException($"AdaLoRA score state for '{prefix.TrimEnd('.')}' has shape [{string.Join(", ", sensitivity.shape)}], the parameter [{string.Join(", ", p.shape)}].");
+                var ema = new Ema(p);
+                ema.Sensitivity.copy_(sensitivity);
+                ema.Uncertainty.copy_(uncertainty);
+                scores[p] = ema;
+            }
+        var kept = modules.Select(m => (m.Path, Kept: AdaLoraVariant.Instance.KeptRanks(m.Adapter))).ToList();
+        rankPattern = kept.All(k => k.Kept is null) ? null
+            : kept.ToDictionary(k => k.Path, k => k.Kept ?? [.. Enumerable.Repeat(true, modules.First(m => m.Path == k.Path).Adapter.Rank)], StringComparer.Ordinal);
+    }
+
+    static (string Name, Parameter Parameter)[] Named(LoraAdapter adapter) =>
+        [("lora_A", adapter.A), (AdaLoraVariant.SingularValuesName, AdaLoraVariant.SingularValues(adapter)), ("lora_B", adapter.B)];
+
     void UpdateScores()
     {
         using var _ = no_grad();
@@ -155,8 +203,15 @@ public sealed class AdaLoraAllocator : IDisposable
     /// <summary>Ī and Ū of one parameter, kept outside any dispose scope.</summary>
     sealed class Ema : IDisposable
     {
+        public const string SensitivityName = "sensitivity";
+        public const string UncertaintyName = "uncertainty";
+
         readonly Tensor sensitivity;
         readonly Tensor uncertainty;
+
+        public Tensor Sensitivity => sensitivity;
+
+        public Tensor Uncertainty => uncertainty;
 
         public Ema(Parameter p)
         {
