@@ -270,4 +270,24 @@ public sealed class ModelAdaptersTests : IDisposable
         Assert.False(b.IsActive);
         Assert.Equal(Path.GetFullPath(folderB.Path), b.Directory);
     }
+
+    [Fact]
+    public void Compatibility_checks_name_the_adapters_and_the_module()
+    {
+        using var model = new TinyLlama();
+        var adapters = LoadBoth(model);
+        var modules = Assert.Throws<AdapterMismatchException>(() => AdapterCompatibility.RequireSameModules(adapters, ["a", "b"], "linear"));
+        Assert.Contains("'a' adapts 'model.layers.0.self_attn.v_proj', 'b' does not", modules.Message);
+        var ranks = Assert.Throws<AdapterMismatchException>(() => AdapterCompatibility.RequireEqualRanks(adapters, ["a", "b"], "linear"));
+        Assert.Contains("module 'model.layers.0.self_attn.q_proj' has r=4 in 'a' and r=2 in 'b'", ranks.Message);
+        AdapterCompatibility.RequireSharedModule(adapters, ["a", "b"], "linear");
+        AdapterCompatibility.RequirePlainLora(adapters, ["a", "b"], "linear");
+
+        using var disjoint = new AdapterFolder();
+        Write(disjoint.Path, OptionsA, ["model.layers.1.mlp.up_proj"], seed: 8);
+        adapters.Load("c", disjoint.Path);
+        var none = Assert.Throws<AdapterMismatchException>(() => AdapterCompatibility.RequireSharedModule(adapters, ["a", "c"], "linear"));
+        Assert.Contains("no module in common", none.Message);
+        Assert.Throws<ArgumentException>(() => AdapterCompatibility.RequireEqualRanks(adapters, ["a", "zz"], "linear"));
+    }
 }
