@@ -57,22 +57,6 @@ public static class RecipeSettingCatalog
         new SettingInfo("training.log_every", "Training", "LogEvery", SettingKind.Integer, "Report progress every N optimizer steps.").Positive(),
         new SettingInfo("training.seed", "Training", "Seed", SettingKind.Integer, "Seed of the initial weights, dropout and the batch order."),
         new SettingInfo("training.output_dir", "Training", "OutputDirectory", SettingKind.Text, "The run folder: adapter, checkpoints, metrics, plots, run.json."),
-
-        // NEFTune, AdaLoRA and LoRA+ (issue 8 §3): runtime options NeftuneOptions, AdaLoraOptions, LoraPlusOptions; builder methods are proposals.
-        new SettingInfo("training.neftune_alpha", "Training", "Neftune", SettingKind.Number, "NEFTune: uniform noise of ±alpha/sqrt(L·d) on the input embeddings while training (transformers' neftune_noise_alpha).")
-            .Positive().UsuallyBetween(1, 20),
-        new SettingInfo("training.loraplus_ratio", "Training", "LoraPlus", SettingKind.Number, "LoRA+: B's learning rate is this times A's (PEFT's loraplus_lr_ratio).").Positive().UsuallyBetween(1, 64),
-        new SettingInfo("training.loraplus_lr_embedding", "Training", "LoraPlusEmbeddingLearningRate", SettingKind.Number, "LoRA+: learning rate of LoRA on embeddings (PEFT's loraplus_lr_embedding, default 1e-6).").Positive(),
-        new SettingInfo("lora.use_adalora", "Lora", "AdaLora", SettingKind.Boolean, "AdaLoRA: SVD-form adapters whose ranks are pruned from init_r to target_r on average (PEFT's ADALORA)."),
-        new SettingInfo("lora.adalora.target_r", "Lora", "AdaLoraTargetR", SettingKind.Integer, "AdaLoRA target_r: the average rank per module at the end.").Positive(),
-        new SettingInfo("lora.adalora.init_r", "Lora", "AdaLoraInitR", SettingKind.Integer, "AdaLoRA init_r: every module's rank at the start (replaces lora.r).").Positive(),
-        new SettingInfo("lora.adalora.tinit", "Lora", "AdaLoraTInit", SettingKind.Integer, "AdaLoRA tinit: optimizer steps at the full budget before pruning.").AtLeast(0),
-        new SettingInfo("lora.adalora.tfinal", "Lora", "AdaLoraTFinal", SettingKind.Integer, "AdaLoRA tfinal: last optimizer steps that train the final ranks.").AtLeast(0),
-        new SettingInfo("lora.adalora.delta_t", "Lora", "AdaLoraDeltaT", SettingKind.Integer, "AdaLoRA deltaT: optimizer steps between two allocations.").Positive(),
-        new SettingInfo("lora.adalora.beta1", "Lora", "AdaLoraBeta1", SettingKind.Number, "AdaLoRA beta1: EMA factor of the sensitivity.").Positive().Below(1),
-        new SettingInfo("lora.adalora.beta2", "Lora", "AdaLoraBeta2", SettingKind.Number, "AdaLoRA beta2: EMA factor of the uncertainty.").Positive().Below(1),
-        new SettingInfo("lora.adalora.orth_reg_weight", "Lora", "AdaLoraOrthRegWeight", SettingKind.Number, "AdaLoRA orth_reg_weight: weight of the orthogonality penalty added to the loss.").AtLeast(0),
-        new SettingInfo("lora.adalora.total_step", "Lora", "AdaLoraTotalStep", SettingKind.Integer, "AdaLoRA total_step; default: the run's optimizer steps.").Positive(),
     };
 
     /// <summary>The setting <paramref name="key"/> names (or an alias of it), or null.</summary>

@@ -6,20 +6,11 @@ using TorchSharp.Modules;
 namespace LoraDsl.Optimization;
 
 /// <summary>
-/// The AdamW parameter groups of a training run: plain (decayed / decay-exempt) or LoRA+ (PEFT's four groups),
-/// the optimiser made from them, and the per-step learning rate of each group.
+/// LoRA+'s AdamW parameter groups (PEFT's four), the optimiser made from them, and each group's per-step learning
+/// rate: with LoRA+ these replace <see cref="AdamWOptimizer.Create"/> and <see cref="AdamWOptimizer.SetLearningRate"/>.
 /// </summary>
 public static class OptimizerParameterGroups
 {
-    /// <summary>Hugging Face Trainer's split: weight decay on everything but biases and norm weights; one learning rate.</summary>
-    public static IReadOnlyList<ParameterGroup> Standard(PretrainedModel model, double weightDecay)
-    {
-        var named = Trainable(model);
-        return NonEmpty(
-            new ParameterGroup("decay", [.. named.Where(p => !Trainer.IsDecayExempt(p.Name, p.Parameter)).Select(p => p.Parameter)], 1, weightDecay),
-            new ParameterGroup("no_decay", [.. named.Where(p => Trainer.IsDecayExempt(p.Name, p.Parameter)).Select(p => p.Parameter)], 1, 0));
-    }
-
     /// <summary>
     /// PEFT's <c>create_loraplus_optimizer</c>: LoRA on embeddings at the embedding rate; <c>lora_B</c> and every
     /// 1-D parameter (biases, DoRA magnitudes) at ratio·lr, decayed unless a bias or norm weight; the rest (A,
@@ -31,11 +22,11 @@ public static class OptimizerParameterGroups
         options.Validate();
         if (!(learningRate > 0)) throw new ArgumentException($"LoRA+ needs a positive learning rate, got {learningRate}.");
         List<Parameter> a = [], embedding = [], b = [], bNoDecay = [];
-        foreach (var (name, p) in Trainable(model))
+        foreach (var (name, p) in TrainableParameters.Named(model))
         {
             if (IsEmbeddingLora(name)) embedding.Add(p);
             else if (name.Contains("lora_B", StringComparison.Ordinal) || p.dim() == 1)
-                (Trainer.IsDecayExempt(name, p) ? bNoDecay : b).Add(p);
+                (AdamWOptimizer.IsDecayExempt(name, p) ? bNoDecay : b).Add(p);
             else a.Add(p);
         }
         var embeddingLr = options.EmbeddingLearningRate ?? LoraPlusOptions.DefaultEmbeddingLearningRate;
@@ -46,13 +37,14 @@ public static class OptimizerParameterGroups
             new ParameterGroup("B_no_decay", bNoDecay, options.Ratio, 0));
     }
 
-    /// <summary>An AdamW over <paramref name="groups"/> at the schedule's rate <paramref name="learningRate"/>.</summary>
-    public static AdamW CreateAdamW(IReadOnlyList<ParameterGroup> groups, double learningRate, double beta1, double beta2, double epsilon)
+    /// <summary>An AdamW over <paramref name="groups"/> with the options' betas and epsilon, at lr·scale per group.</summary>
+    public static AdamW CreateAdamW(IReadOnlyList<ParameterGroup> groups, TrainingOptions options)
     {
         if (groups.Count == 0) throw new ArgumentException("The optimiser has no trainable parameters: attach adapters (or unfreeze modules) before training.");
+        var lr = options.LearningRate;
         // TorchSharp's AdamW defaults weight_decay to 0, so each group passes its own explicitly.
-        var paramGroups = groups.Select(g => new AdamW.ParamGroup(g.Parameters, learningRate * g.LearningRateScale, beta1, beta2, epsilon, g.WeightDecay, false, false));
-        return torch.optim.AdamW(paramGroups, learningRate, beta1, beta2, epsilon);
+        var paramGroups = groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr * g.LearningRateScale, options.Beta1, options.Beta2, options.Epsilon, g.WeightDecay, false, false));
+        return torch.optim.AdamW(paramGroups, lr, options.Beta1, options.Beta2, options.Epsilon);
     }
 
     /// <summary>Sets each group's rate to <paramref name="learningRate"/> times its scale (call once per step, before <c>step()</c>).</summary>
@@ -66,9 +58,6 @@ public static class OptimizerParameterGroups
 
     /// <summary>PEFT names LoRA on an embedding lora_embedding_A / lora_embedding_B.</summary>
     static bool IsEmbeddingLora(string name) => name.Contains("lora_embedding_", StringComparison.Ordinal);
-
-    static List<(string Name, Parameter Parameter)> Trainable(PretrainedModel model) =>
-        [.. DistinctParameters.Of(model).Where(p => p.Parameter.requires_grad)];
 
     static IReadOnlyList<ParameterGroup> NonEmpty(params ParameterGroup[] groups) => [.. groups.Where(g => g.Parameters.Count > 0)];
 }

@@ -2,6 +2,7 @@ using LoraDsl.Lora;
 using LoraDsl.Models;
 using LoraDsl.Optimization;
 using LoraDsl.Tests.Lora.TestModels;
+using LoraDsl.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
@@ -47,7 +48,7 @@ public class LoraPlusParameterGroupTests
     {
         var (model, injection) = Classifier();
         var groups = OptimizerParameterGroups.LoraPlus(model, new LoraPlusOptions { Ratio = Ratio }, LearningRate, WeightDecay);
-        using var optimizer = OptimizerParameterGroups.CreateAdamW(groups, LearningRate, 0.9, 0.999, Epsilon);
+        using var optimizer = OptimizerParameterGroups.CreateAdamW(groups, new TrainingOptions { LearningRate = LearningRate, Epsilon = Epsilon });
         Assert.Equal([LearningRate, LearningRate * Ratio, LearningRate * Ratio], optimizer.ParamGroups.Select(g => g.LearningRate));
 
         var adapter = injection.Modules[0].Adapter;
@@ -82,22 +83,10 @@ public class LoraPlusParameterGroupTests
     {
         var (model, _) = Classifier();
         var groups = OptimizerParameterGroups.LoraPlus(model, new LoraPlusOptions { Ratio = 4 }, LearningRate, 0);
-        using var optimizer = OptimizerParameterGroups.CreateAdamW(groups, LearningRate, 0.9, 0.999, Epsilon);
+        using var optimizer = OptimizerParameterGroups.CreateAdamW(groups, new TrainingOptions { LearningRate = LearningRate, Epsilon = Epsilon });
         OptimizerParameterGroups.SetLearningRate(optimizer, groups, LearningRate / 2);
         Assert.Equal([LearningRate / 2, 2 * LearningRate, 2 * LearningRate], optimizer.ParamGroups.Select(g => g.LearningRate));
         Assert.Throws<ArgumentException>(() => new LoraPlusOptions { Ratio = 0 }.Validate());
         Assert.Throws<ArgumentException>(() => new LoraPlusOptions { EmbeddingLearningRate = -1 }.Validate());
-    }
-
-    [Fact]
-    public void Standard_groups_exempt_biases_and_norms_from_decay()
-    {
-        var (model, _) = Classifier();
-        var groups = OptimizerParameterGroups.Standard(model, WeightDecay);
-        Assert.Equal(["decay", "no_decay"], groups.Select(g => g.Name));
-        Assert.Equal(5, groups[0].Parameters.Count); // 2 × (A, B) + classifier.weight
-        Assert.Single(groups[1].Parameters);          // classifier.bias
-        Assert.Equal([1.0, 1.0], groups.Select(g => g.LearningRateScale));
-        Assert.Equal([WeightDecay, 0.0], groups.Select(g => g.WeightDecay));
     }
 }
