@@ -1,6 +1,9 @@
 namespace LoraDsl.Generators.Parsing;
 
-/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time).</summary>
+/// <summary>
+/// A [LoraRecipe] class as values. <see cref="Options"/> and <see cref="Targets"/> are what its attributes say;
+/// <see cref="Settings"/> is every setting it states, from the attributes and then its Configure body, in order.
+/// </summary>
 public sealed record RecipeModel(
     string? Namespace,
     string ClassName,
@@ -18,4 +21,5 @@ public sealed record RecipeModel(
     string? BuiltInModel,
     EquatableArray<OptionValue> Options,
     EquatableArray<TargetModel> Targets,
-    bool HasConfigure);
+    bool HasConfigure,
+    EquatableArray<SettingValue> Settings);

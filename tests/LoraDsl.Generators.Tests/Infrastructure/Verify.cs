@@ -19,7 +19,7 @@ public static class Verify
 
     public static Task CodeFix(string source, string fixedSource)
     {
-        var test = new CSharpCodeFixTest<LoraDslAnalyzer, UnknownModuleCodeFix, DefaultVerifier>
+        var test = new CSharpCodeFixTest<LoraDslAnalyzer, SuggestionCodeFix, DefaultVerifier>
         {
             TestCode = source,
             FixedCode = fixedSource,
