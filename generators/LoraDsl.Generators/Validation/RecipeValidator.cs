@@ -69,7 +69,7 @@ public static class RecipeValidator
 
             foreach (var (module, roles) in selected)
             {
-                // The run-time placer adapts Linear and Conv1D modules only; it names the module by its path.
+                // The run-time placer adapts Linear and Conv1D modules only (embedding LoRA would lift this).
                 if (module.Kind is not ("Linear" or "Conv1D"))
                     diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, module.Kind]));
                 if (useDora && roles is not null && module.IsFused && roles.Count < module.Roles.Count)

@@ -52,7 +52,7 @@ public static class SettingValidator
     private static DiagnosticInfo Unknown(string recipeName, SettingValue value)
     {
         var keys = RecipeSettingCatalog.All.Select(s => s.Key).ToList();
-        var suggestion = DslMessages.Closest(value.Key, keys);
+        var suggestion = DslMessages.Closest(value.Key, RecipeSettingCatalog.All.SelectMany(s => s.Aliases.Prepend(s.Key)));
         var properties = suggestion is null
             ? ImmutableDictionary<string, string?>.Empty
             : ImmutableDictionary<string, string?>.Empty.Add(RecipeValidator.SuggestionProperty, suggestion);

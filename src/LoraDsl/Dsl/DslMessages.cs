@@ -39,8 +39,8 @@ public static class DslMessages
     public const string DataFileMissing = "Data file '{0}' is not in the project folder '{1}'; recipe paths are relative to the project folder: fix the path or add the file";
     /// <summary>{0} task ("classification"), {1} architecture, {2} the head it lacks, {3} role, {4} the tasks it fits.</summary>
     public const string TaskDoesNotFitArchitecture = "Data task '{0}' does not fit architecture '{1}': it has no {2} (a module with role {3}); use {4}";
-    /// <summary>{0} module path, {1} its kind; the run-time placer's words.</summary>
-    public const string ModuleKindNotAdaptable = "Module '{0}' is a {1}; LoRA adapts Linear and Conv1D modules.";
+    /// <summary>{0} module path, {1} its kind.</summary>
+    public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets";
     /// <summary>{0} module, {1} the roles targeted, {2} all its roles.</summary>
     public const string DoraOnFusedSlice = "DoRA cannot adapt part of fused module '{0}' (roles {1} of {2}): its magnitude covers whole rows; target the whole module or disable DoRA";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
