@@ -141,7 +141,7 @@ public sealed class AnalyzerTests
         """);
 
     // Until the runtime's [Setting] lands on this branch's base, the tests declare it as the runtime does.
-    private const string SettingAttribute = """
+    internal const string SettingAttribute = """
 
         namespace LoraDsl.Recipes
         {
