@@ -41,6 +41,8 @@ public static class RecipeParser
 
         var options = new List<OptionValue>();
         var targets = new List<TargetModel>();
+        // [Setting] applies after the other attributes, before Configure, wherever it is written.
+        var keyed = new FluentRecipe();
         foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -83,10 +85,12 @@ public static class RecipeParser
                     targets.Add(Target(TargetKind.Preset, AttributeArguments.EnumName(attribute.ConstructorArguments[0]), attribute, syntax, isStringLiteral: false));
                     break;
                 case KnownNames.SettingAttribute when attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is string key:
-                    AddSettingAttribute(stated, key, attribute.ConstructorArguments[1], syntax);
+                    AddSettingAttribute(keyed, key, attribute.ConstructorArguments[1], syntax);
                     break;
             }
         }
+
+        stated.Add(keyed);
 
         var declaration = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<ClassDeclarationSyntax>().FirstOrDefault();
         var isPartial = type.DeclaringSyntaxReferences

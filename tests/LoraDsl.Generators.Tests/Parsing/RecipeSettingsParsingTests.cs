@@ -93,24 +93,32 @@ public sealed class RecipeSettingsParsingTests
     }
 
     [Fact]
-    public void Attributes_GiveSettingsBeforeConfigure()
+    public void Attributes_GiveSettingsBeforeConfigure_SettingAttributesLast()
     {
         var (model, _, source) = Parse("""
             using LoraDsl.Architectures;
             using LoraDsl.Recipes;
 
             [LoraRecipe("r", typeof(Llama), Model = "models/llama")]
+            [Setting("training.learning_rate", "3e-4")]
+            [Setting("nope", "1")]
             [Lora(Rank = 8, UseRsLora = true, Dropout = 0.1)]
             public partial class R
             {
                 static void Configure(RecipeBuilder r) => r.Lora(l => l.Rank(4));
             }
-            """);
+            """ + AnalyzerTests.SettingAttribute);
 
         Assert.Equal(
-            [("model.path", "models/llama", null), ("lora.r", "8", 8), ("lora.use_rslora", "true", null), ("lora.dropout", "0.1", 0.1), ("lora.r", "4", 4)],
+            [
+                ("model.path", "models/llama", null), ("lora.r", "8", 8), ("lora.use_rslora", "true", null), ("lora.dropout", "0.1", 0.1),
+                ("training.lr", "3e-4", 3e-4), ("nope", "1", null), ("lora.r", "4", 4),
+            ],
             Rows(model));
         Assert.Equal("true", SpanText(source, model.Settings[2]));
+        // [Setting] after the other attributes: the alias resolved, the key's span kept for LORA017.
+        Assert.Equal("\"3e-4\"", SpanText(source, model.Settings[4]));
+        Assert.Equal("\"nope\"", source.Substring(model.Settings[5].KeyLocation!.Span.Start, model.Settings[5].KeyLocation!.Span.Length));
         // The attribute options the emitter writes are still there.
         Assert.Equal(["Rank", "UseRsLora", "Dropout"], model.Options.Select(o => o.Option));
     }
