@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-022 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-023 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -25,7 +25,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.NotAnArchitecture, DiagnosticDescriptors.MalformedLayers, DiagnosticDescriptors.SettingOutOfRange,
         DiagnosticDescriptors.SettingUnusual, DiagnosticDescriptors.UnknownSetting, DiagnosticDescriptors.SettingValueUnreadable,
         DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
-        DiagnosticDescriptors.DoraOnFusedSlice,
+        DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect,
     ];
 
     public override void Initialize(AnalysisContext context)

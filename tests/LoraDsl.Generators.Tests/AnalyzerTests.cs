@@ -253,11 +253,11 @@ public sealed class AnalyzerTests
             static void Configure(RecipeBuilder r) => r.Data(d => d.InstructionTuning().{|LORA020:CausalLanguageModeling|}());
         }
 
-        [LoraRecipe("gpt2", typeof(Gpt2))]
+        [LoraRecipe("bert-classifier", typeof(Bert))]
         public partial class C
         {
-            // The last statement counts: classification is replaced by causal LM.
-            static void Configure(RecipeBuilder r) => r.Data(d => d.Classification().CausalLanguageModeling());
+            // The last statement counts: causal LM is replaced by classification.
+            static void Configure(RecipeBuilder r) => r.Data(d => d.CausalLanguageModeling().Classification());
         }
         """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA020").WithLocation(0)
@@ -307,6 +307,31 @@ public sealed class AnalyzerTests
             .WithMessage("DoRA cannot adapt part of fused module 'c_attn' (roles Query of Query, Key, Value): its magnitude covers whole rows; target the whole module or disable DoRA"),
         // QV after Query overlaps on the Query slice.
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA007").WithSpan(7, 15, 7, 24).WithArguments("QV", "c_attn"));
+
+    [Fact]
+    public Task LORA023_SettingsThatAnotherSettingMakesPointless() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("data.labels", {|#0:"ham,spam"|})]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Data(d => d.CausalLanguageModeling().ValidationFraction({|#1:0|}))
+                .Training(t => t.EvalEvery({|#2:50|}));
+        }
+
+        [LoraRecipe("s", typeof(Llama))]
+        public partial class S
+        {
+            // Evaluation only at the end, and the validation split a later statement brings back: nothing to say.
+            static void Configure(RecipeBuilder r) => r.Data(d => d.ValidationFraction({|#3:0|}).ValidationFraction(0.1)).Training(t => t.EvalEvery(50));
+        }
+        """ + SettingAttribute, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA023").WithLocation(0)
+            .WithMessage("Setting 'data.labels' has no effect: the data task is 'causal_lm', and labels are read for classification only; remove it or change the other setting"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(1),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA023").WithLocation(2)
+            .WithMessage("Setting 'training.eval_every' has no effect: data.validation_fraction is 0, so there is no validation split to evaluate; remove it or change the other setting"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(3));
 
     [Fact]
     public Task ValidRecipes_ReportNothing_AndNonConstantsAreLeftToRunTime() => Verify.Analyzer(Usings + """

@@ -47,6 +47,8 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ModuleKindNotAdaptable = Error("LORA021", "LoRA on a module kind it cannot adapt", DslMessages.ModuleKindNotAdaptable);
     public static readonly DiagnosticDescriptor DoraOnFusedSlice = Error("LORA022", "DoRA on a slice of a fused module", DslMessages.DoraOnFusedSlice);
 
+    public static readonly DiagnosticDescriptor SettingHasNoEffect = Warning("LORA023", "Setting has no effect", DslMessages.SettingHasNoEffect);
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink);
 

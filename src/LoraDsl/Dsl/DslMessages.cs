@@ -43,6 +43,11 @@ public static class DslMessages
     public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets";
     /// <summary>{0} module, {1} the roles targeted, {2} all its roles.</summary>
     public const string DoraOnFusedSlice = "DoRA cannot adapt part of fused module '{0}' (roles {1} of {2}): its magnitude covers whole rows; target the whole module or disable DoRA";
+    /// <summary>{0} key, {1} why (one of the NoEffectBecause texts).</summary>
+    public const string SettingHasNoEffect = "Setting '{0}' has no effect: {1}; remove it or change the other setting";
+    public const string NoEffectBecauseNoValidation = "data.validation_fraction is 0, so there is no validation split to evaluate";
+    /// <summary>{0} the data task.</summary>
+    public const string NoEffectBecauseNotClassification = "the data task is '{0}', and labels are read for classification only";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>
