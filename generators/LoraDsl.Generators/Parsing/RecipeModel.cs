@@ -1,9 +1,6 @@
 namespace LoraDsl.Generators.Parsing;
 
-/// <summary>
-/// A [LoraRecipe] class as values. <see cref="Options"/> and <see cref="Targets"/> are what its attributes say;
-/// <see cref="Settings"/> is every setting it states, from the attributes and then its Configure body, in order.
-/// </summary>
+/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time).</summary>
 public sealed record RecipeModel(
     string? Namespace,
     string ClassName,
@@ -20,6 +17,6 @@ public sealed record RecipeModel(
     string? ModelDirectory,
     string? BuiltInModel,
     EquatableArray<OptionValue> Options,
+    EquatableArray<SettingValue> Settings,
     EquatableArray<TargetModel> Targets,
-    bool HasConfigure,
-    EquatableArray<SettingValue> Settings);
+    bool HasConfigure);

@@ -21,11 +21,16 @@ public static class RecipeParser
     public static (RecipeModel Model, FluentRecipe Stated)? ParseWithStatements(
         INamedTypeSymbol type, Func<SyntaxTree, SemanticModel?> semanticModels, CancellationToken cancellationToken)
     {
+        var stated = new FluentRecipe();
+        return Parse(type, semanticModels, stated, cancellationToken) is { } model ? (model, stated) : null;
+    }
+
+    private static RecipeModel? Parse(INamedTypeSymbol type, Func<SyntaxTree, SemanticModel?> semanticModels, FluentRecipe stated, CancellationToken cancellationToken)
+    {
         var attributes = type.GetAttributes();
         var recipe = attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.RecipeAttribute);
         if (recipe is null || recipe.ConstructorArguments.Length < 2) return null;
         var recipeSyntax = AttributeArguments.Syntax(recipe, cancellationToken);
-        var stated = new FluentRecipe();
 
         var architecture = recipe.ConstructorArguments[1].Value as INamedTypeSymbol;
         int? knownDepth = null;
@@ -106,9 +111,10 @@ public static class RecipeParser
             if (semanticModels(reference.SyntaxTree) is not { } semanticModel) continue;
             stated.Add(FluentParser.Parse(configure, semanticModel, cancellationToken));
         }
+        var hasConfigure = configureMethods.Count > 0;
         var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
 
-        var model = new RecipeModel(
+        return new RecipeModel(
             ns,
             type.Name,
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
@@ -124,10 +130,16 @@ public static class RecipeParser
             modelDirectory,
             builtInModel,
             new([.. options]),
+            new([.. stated.Settings]),
             new([.. targets]),
-            configureMethods.Count > 0,
-            new([.. stated.Settings]));
-        return (model, stated);
+            hasConfigure);
+    }
+
+    private static TargetModel Target(TargetKind kind, string value, AttributeData attribute, AttributeSyntax? syntax, bool isStringLiteral)
+    {
+        var layers = attribute.NamedArguments.FirstOrDefault(n => n.Key == "Layers").Value.Value as string;
+        return new TargetModel(kind, value, layers, false, AttributeArguments.Positional(syntax, 0),
+            AttributeArguments.Named(syntax, "Layers"), isStringLiteral);
     }
 
     // [Setting("training.lr", "1e-3")]: the key as the catalog spells it (aliases resolved), the value as written.
@@ -140,12 +152,5 @@ public static class RecipeParser
         if (setting?.Key == FluentParser.DataFilesKey && constant.Text is { } files)
             foreach (var file in files.Split(','))
                 if (file.Trim().Length > 0) stated.DataFiles.Add(new DataFileReference(file.Trim(), location));
-    }
-
-    private static TargetModel Target(TargetKind kind, string value, AttributeData attribute, AttributeSyntax? syntax, bool isStringLiteral)
-    {
-        var layers = attribute.NamedArguments.FirstOrDefault(n => n.Key == "Layers").Value.Value as string;
-        return new TargetModel(kind, value, layers, false, AttributeArguments.Positional(syntax, 0),
-            AttributeArguments.Named(syntax, "Layers"), isStringLiteral);
     }
 }
