@@ -1,6 +1,6 @@
 namespace LoraDsl.Generators.Parsing;
 
-/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time).</summary>
+/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time) and the hash of its source.</summary>
 public sealed record RecipeModel(
     string? Namespace,
     string ClassName,
@@ -19,4 +19,5 @@ public sealed record RecipeModel(
     EquatableArray<OptionValue> Options,
     EquatableArray<SettingValue> Settings,
     EquatableArray<TargetModel> Targets,
-    bool HasConfigure);
+    bool HasConfigure,
+    string? SourceSha256 = null);
