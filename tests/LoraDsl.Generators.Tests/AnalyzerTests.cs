@@ -140,20 +140,6 @@ public sealed class AnalyzerTests
         }
         """);
 
-    // Until the runtime's [Setting] lands on this branch's base, the tests declare it as the runtime does.
-    internal const string SettingAttribute = """
-
-        namespace LoraDsl.Recipes
-        {
-            [System.AttributeUsage(System.AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-            public sealed class SettingAttribute(string key, string value) : System.Attribute
-            {
-                public string Key { get; } = key;
-                public string Value { get; } = value;
-            }
-        }
-        """;
-
     [Fact]
     public Task LORA015_SettingsOutsideTheirRange() => Verify.Analyzer(Usings + """
         [LoraRecipe("r", typeof(Llama))]
@@ -163,9 +149,10 @@ public sealed class AnalyzerTests
             static void Configure(RecipeBuilder r) => r
                 .Data(d => d.MaxTokens({|LORA015:0|}).ValidationFraction({|LORA015:1.0|}).MaxRecords({|LORA015:-5|}))
                 .Training(t => t.LearningRate({|LORA015:0|}).Epochs({|LORA015:0|}).MaxSteps({|LORA015:-1|})
-                    .BatchSize({|LORA015:0|}).GradientAccumulation({|LORA015:0|}).WarmupSteps({|LORA015:-2|}));
+                    .BatchSize({|LORA015:0|}).GradientAccumulation({|LORA015:0|}).WarmupSteps({|LORA015:-2|})
+                    .WarmupFraction({|LORA015:-0.1|}).Betas({|LORA015:1.0|}, 0.999));
         }
-        """ + SettingAttribute);
+        """);
 
     [Fact]
     public Task LORA015_MessageNamesKeyMethodAndRange() => Verify.Analyzer(Usings + """
@@ -200,7 +187,7 @@ public sealed class AnalyzerTests
         [Setting({|LORA017:"quantization.bits"|}, "4")]
         [Setting("training.learning_rate", "1e-3")]
         public partial class R;
-        """ + SettingAttribute, null,
+        """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA017").WithLocation(0)
             .WithMessage("Recipe 'r' has no setting 'traning.lr'; did you mean 'training.lr'?"));
 
@@ -213,7 +200,7 @@ public sealed class AnalyzerTests
         [Setting("training.decay", {|#0:"cosin"|})]
         [Setting("training.decay", "cosine")]
         public partial class R;
-        """ + SettingAttribute, null,
+        """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA018").WithLocation(0)
             .WithMessage("Setting 'training.decay' needs one of linear, cosine, constant, got 'cosin'."));
 
@@ -226,7 +213,7 @@ public sealed class AnalyzerTests
             static void Configure(RecipeBuilder r) => r.Data(d => d
                 .JsonLines("data/train.jsonl", {|#0:"data/tran.jsonl"|}, "./data/../data/train.jsonl", "/elsewhere/x.jsonl", "/proj/data/train.jsonl"));
         }
-        """ + SettingAttribute, ("/proj/", ["/proj/data/train.jsonl", "/proj/Recipe.cs"]),
+        """, ("/proj/", ["/proj/data/train.jsonl", "/proj/Recipe.cs"]),
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA019").WithLocation(0)
             .WithMessage("Data file 'data/tran.jsonl' is not in the project folder '/proj'; recipe paths are relative to the project folder: fix the path or add the file"));
 
@@ -325,7 +312,7 @@ public sealed class AnalyzerTests
             // Evaluation only at the end, and the validation split a later statement brings back: nothing to say.
             static void Configure(RecipeBuilder r) => r.Data(d => d.ValidationFraction({|#3:0|}).ValidationFraction(0.1)).Training(t => t.EvalEvery(50));
         }
-        """ + SettingAttribute, null,
+        """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA023").WithLocation(0)
             .WithMessage("Setting 'data.labels' has no effect: the data task is 'causal_lm', and labels are read for classification only; remove it or change the other setting"),
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(1),

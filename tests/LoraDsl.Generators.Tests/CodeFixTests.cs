@@ -35,14 +35,12 @@ public sealed class CodeFixTests
         [LoraRecipe("r", typeof(Llama))]
         [Setting({|LORA017:"training.epoch"|}, "3")]
         public partial class R;
-        """ + SettingAttribute, """
+        """, """
         using LoraDsl.Architectures;
         using LoraDsl.Recipes;
 
         [LoraRecipe("r", typeof(Llama))]
         [Setting("training.epochs", "3")]
         public partial class R;
-        """ + SettingAttribute);
-
-    private const string SettingAttribute = AnalyzerTests.SettingAttribute;
+        """);
 }

@@ -22,7 +22,7 @@ public sealed class RobustnessTests
             [Setting("training.lr", "1e-3")]
             [Setting("data.files", "a.jsonl,b.jsonl")]
             public partial class SpamRecipe;
-            """) + AnalyzerTests.SettingAttribute;
+            """);
 
     [Theory]
     [MemberData(nameof(Samples))]

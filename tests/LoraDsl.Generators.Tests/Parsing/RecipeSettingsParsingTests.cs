@@ -107,7 +107,7 @@ public sealed class RecipeSettingsParsingTests
             {
                 static void Configure(RecipeBuilder r) => r.Lora(l => l.Rank(4));
             }
-            """ + AnalyzerTests.SettingAttribute);
+            """);
 
         Assert.Equal(
             [
@@ -121,6 +121,32 @@ public sealed class RecipeSettingsParsingTests
         Assert.Equal("\"nope\"", source.Substring(model.Settings[5].KeyLocation!.Span.Start, model.Settings[5].KeyLocation!.Span.Length));
         // The attribute options the emitter writes are still there.
         Assert.Equal(["Rank", "UseRsLora", "Dropout"], model.Options.Select(o => o.Option));
+    }
+
+    [Fact]
+    public void OneSettingMethods_AndBetas_MapThroughTheCatalog()
+    {
+        var (model, stated, _) = Parse("""
+            using LoraDsl.Architectures;
+            using LoraDsl.Data;
+            using LoraDsl.Recipes;
+
+            [LoraRecipe("r", typeof(Llama))]
+            public partial class R
+            {
+                static void Configure(RecipeBuilder r) => r
+                    .Data(d => d.Files("a.txt", "b.txt").Format(DataFormat.PlainText).Task(DataTask.InstructionTuning).LabelField("y"))
+                    .Training(t => t.Betas(0.9, 0.999).WarmupFraction(0.1).SaveEvery(0));
+            }
+            """);
+
+        Assert.Equal(
+            [
+                ("data.files", "a.txt,b.txt", null), ("data.format", "text", null), ("data.task", "instruction", null), ("data.label_field", "y", null),
+                ("training.beta1", "0.9", 0.9), ("training.beta2", "0.999", 0.999), ("training.warmup_fraction", "0.1", 0.1), ("training.save_every", "0", 0),
+            ],
+            Rows(model));
+        Assert.Equal(["a.txt", "b.txt"], stated.DataFiles.Select(f => f.Path));
     }
 
     [Fact]

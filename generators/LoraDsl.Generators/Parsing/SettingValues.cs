@@ -1,8 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
-using LoraDsl.Generators.Parsing;
 
-namespace LoraDsl.Generators.Validation;
+namespace LoraDsl.Generators.Parsing;
 
 /// <summary>What a recipe's settings add up to: later statements win, as the builders apply them in order.</summary>
 public static class SettingValues
