@@ -189,7 +189,8 @@ public sealed class AnalyzerTests
         public partial class R;
         """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA017").WithLocation(0)
-            .WithMessage("Recipe 'r' has no setting 'traning.lr'; did you mean 'training.lr'?"));
+            .WithMessage("Recipe 'r' has no setting 'traning.lr' (did you mean 'training.lr'?); known keys: "
+                + string.Join(", ", LoraDsl.Recipes.Settings.RecipeSettings.Keys) + "."));
 
     [Fact]
     public Task LORA018_SettingTextNotOfItsKind() => Verify.Analyzer(Usings + """
@@ -202,7 +203,7 @@ public sealed class AnalyzerTests
         public partial class R;
         """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA018").WithLocation(0)
-            .WithMessage("Setting 'training.decay' needs one of linear, cosine, constant, got 'cosin'."));
+            .WithMessage("Setting 'training.decay' is one of linear, cosine, constant, got 'cosin'."));
 
     [Fact]
     public Task LORA019_DataFileNotInTheProjectFolder() => Verify.Analyzer(Usings + """

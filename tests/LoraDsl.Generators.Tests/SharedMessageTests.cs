@@ -76,4 +76,17 @@ public sealed class SharedMessageTests
         Assert.Equal("Setting 'training.lr' (Training.LearningRate) must be positive, got -0.001.", runTime);
         Assert.Equal(runTime, compileTime);
     }
+
+    [Fact]
+    public async Task UnknownSetting_SameTextAsTheSettingsTable()
+    {
+        var compileTime = await AnalyzerMessage("""
+            [LoraDsl.Recipes.LoraRecipe("r", typeof(LoraDsl.Architectures.Llama))]
+            [LoraDsl.Recipes.Setting("training.learnig_rate", "1e-3")]
+            public partial class R;
+            """);
+        var runTime = Assert.Throws<LoraDsl.Recipes.RecipeValidationException>(() => LoraDsl.Recipes.Settings.RecipeSettings.Find("training.learnig_rate", "r")).Message;
+
+        Assert.Equal(runTime, compileTime);
+    }
 }

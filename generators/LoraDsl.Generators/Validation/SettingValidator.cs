@@ -57,7 +57,7 @@ public static class SettingValidator
             ? ImmutableDictionary<string, string?>.Empty
             : ImmutableDictionary<string, string?>.Empty.Add(RecipeValidator.SuggestionProperty, suggestion);
         return new DiagnosticInfo(DiagnosticDescriptors.UnknownSetting, value.KeyLocation ?? value.Location,
-            [recipeName, value.Key, DslMessages.UnknownSettingTail(suggestion, keys)]) { Properties = properties };
+            [recipeName, value.Key, DslMessages.SettingSuggestion(suggestion), string.Join(", ", keys)]) { Properties = properties };
     }
 
     /// <summary>Why <paramref name="text"/> is not a value of the setting's kind, or null.</summary>

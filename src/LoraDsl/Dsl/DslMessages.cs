@@ -28,13 +28,13 @@ public static class DslMessages
     public const string SettingAtMinimum = "Setting '{0}' is {1}: {2}.";
     /// <summary>{0} key, {1} value, {2} usual minimum, {3} usual maximum.</summary>
     public const string SettingUnusual = "Setting '{0}' is {1}, outside the usual LoRA range [{2}, {3}]; check the value.";
-    /// <summary>{0} recipe, {1} key, {2} "; did you mean 'x'?" or the list of keys.</summary>
-    public const string UnknownSetting = "Recipe '{0}' has no setting '{1}'{2}";
+    /// <summary>{0} recipe, {1} key, {2} " (did you mean 'x'?)" or nothing (<see cref="SettingSuggestion"/>), {3} the known keys.</summary>
+    public const string UnknownSetting = "Recipe '{0}' has no setting '{1}'{2}; known keys: {3}.";
     public const string SettingNeedsInteger = "Setting '{0}' needs an integer, got '{1}'.";
     public const string SettingNeedsNumber = "Setting '{0}' needs a number, got '{1}'.";
     public const string SettingNeedsBoolean = "Setting '{0}' needs true or false, got '{1}'.";
     /// <summary>{0} key, {1} the choices, {2} value.</summary>
-    public const string SettingNeedsChoice = "Setting '{0}' needs one of {1}, got '{2}'.";
+    public const string SettingNeedsChoice = "Setting '{0}' is one of {1}, got '{2}'.";
     /// <summary>{0} file as written, {1} the project folder.</summary>
     public const string DataFileMissing = "Data file '{0}' is not in the project folder '{1}'; recipe paths are relative to the project folder: fix the path or add the file";
     /// <summary>{0} task ("classification"), {1} architecture, {2} the head it lacks, {3} role, {4} the tasks it fits.</summary>
@@ -54,9 +54,8 @@ public static class DslMessages
     public static string UnknownModuleTail(string? suggestion, IEnumerable<string> known) =>
         suggestion is null ? "; target one of: " + string.Join(", ", known) : $"; did you mean '{suggestion}'?";
 
-    /// <summary>The tail of <see cref="UnknownSetting"/>: a suggestion when one is close, else the known keys.</summary>
-    public static string UnknownSettingTail(string? suggestion, IEnumerable<string> known) =>
-        suggestion is null ? "; known keys: " + string.Join(", ", known) : $"; did you mean '{suggestion}'?";
+    /// <summary>The suggestion part of <see cref="UnknownSetting"/>.</summary>
+    public static string SettingSuggestion(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
 
     /// <summary>The closest candidate by edit distance, if within a third of the name's length (at least 2 edits).</summary>
     public static string? Closest(string name, IEnumerable<string> candidates)
