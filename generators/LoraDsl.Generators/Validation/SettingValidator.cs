@@ -52,7 +52,9 @@ public static class SettingValidator
     private static DiagnosticInfo Unknown(string recipeName, SettingValue value)
     {
         var keys = RecipeSettingCatalog.All.Select(s => s.Key).ToList();
-        var suggestion = DslMessages.Closest(value.Key, RecipeSettingCatalog.All.SelectMany(s => s.Aliases.Prepend(s.Key)));
+        // Close to a key or an alias; the suggestion is the canonical key, as the run-time table says.
+        var close = DslMessages.Closest(value.Key, RecipeSettingCatalog.All.SelectMany(s => s.Aliases.Prepend(s.Key)));
+        var suggestion = close is null ? null : RecipeSettingCatalog.Find(close)?.Key;
         var properties = suggestion is null
             ? ImmutableDictionary<string, string?>.Empty
             : ImmutableDictionary<string, string?>.Empty.Add(RecipeValidator.SuggestionProperty, suggestion);
