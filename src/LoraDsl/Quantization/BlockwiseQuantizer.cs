@@ -10,7 +10,7 @@ namespace LoraDsl.Quantization;
 static class BlockwiseQuantizer
 {
     /// <summary>Blocks processed per pass, so a large weight never has an fp32 copy in full.</summary>
-    const long ChunkElements = 1L << 18;
+    const long ChunkElements = 1L << 20;
 
     /// <summary>
     /// 4-bit codes of <paramref name="values"/> (any float dtype, any shape, read flat), two per byte with the first in
@@ -38,7 +38,7 @@ static class BlockwiseQuantizer
             // An odd count pads with a zero value (its code fills the unused low nibble), as bitsandbytes does.
             if (length % 2 == 1) scaled = nn.functional.pad(scaled, [0, 1]);
             var q = bucketize(scaled, bounds, outInt32: false);
-            if (type != FourBitDataType.Nf4) q = order.index(q);
+            if (type != FourBitDataType.Nf4) q = order.index_select(0, q);
             var bytes = q.to(ScalarType.Byte);
             var pairs = bytes.view(-1, 2);
             var high = pairs.select(1, 0).bitwise_left_shift(4);
@@ -65,7 +65,7 @@ static class BlockwiseQuantizer
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var values = codeBook.index(codes.reshape(-1).to(ScalarType.Int64));
+        var values = codeBook.index_select(0, codes.reshape(-1).to(ScalarType.Int64));
         return ScaleBack(values, absmax, blockSize).MoveToOuterDisposeScope();
     }
 
@@ -78,31 +78,30 @@ static class BlockwiseQuantizer
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var bytes = packed.reshape(-1);
-        var pairTable = PairTable(codeBook);
+        var (highTable, lowTable) = NibbleTables(codeBook);
         var output = empty(n, dtype, device: packed.device);
         var chunk = ChunkElements / blockSize * blockSize;
         for (long start = 0; start < n; start += chunk)
         {
             using var inner = NewDisposeScope();
             var length = Math.Min(chunk, n - start);
-            var pairs = bytes.narrow(0, start / 2, (length + 1) / 2).to(ScalarType.Int64);
-            var values = pairTable.index(pairs).view(-1).narrow(0, 0, length);
-            var blocks = (length + blockSize - 1) / blockSize;
-            var scaled = ScaleBack(values, absmax.narrow(0, start / blockSize, blocks), blockSize);
+            var index = bytes.narrow(0, start / 2, (length + 1) / 2).to(ScalarType.Int64);
+            // Two 1-D gathers (fast) rather than one over [256, 2] rows (a per-row copy).
+            var pairs = stack([highTable.index_select(0, index), lowTable.index_select(0, index)], 1);
+            var values = pairs.view(-1).narrow(0, 0, length);
+            var scaled = ScaleBack(values, absmax.narrow(0, start / blockSize, (length + blockSize - 1) / blockSize), blockSize);
             output.narrow(0, start, length).copy_(scaled);
         }
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>[256, 2]: the high- and low-nibble values of every byte, so one gather decodes two codes.</summary>
-    static Tensor PairTable(Tensor codeBook)
+    /// <summary>The value of every byte's high nibble and of its low nibble, [256] each.</summary>
+    static (Tensor High, Tensor Low) NibbleTables(Tensor codeBook)
     {
         using var all = arange(256, ScalarType.Int64, device: codeBook.device);
         using var high = all.bitwise_right_shift(4);
         using var low = all.bitwise_and(15);
-        using var highValues = codeBook.index(high);
-        using var lowValues = codeBook.index(low);
-        return stack([highValues, lowValues], 1);
+        return (codeBook.index_select(0, high), codeBook.index_select(0, low));
     }
 
     /// <summary>x·(1/absmax) clamped to [-1, 1] per block, and the absmax values (a ragged last block has its own).</summary>
