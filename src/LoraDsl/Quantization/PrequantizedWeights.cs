@@ -24,15 +24,16 @@ static class PrequantizedWeights
             if (key is null) continue;
             var hasState = Enum.GetValues<FourBitDataType>().Any(t => source.Contains(key + FourBitWeight.QuantStatePrefix + FourBitCodeBook.Name(t)));
             if (!hasState && source.Dtype(key) != ScalarType.Byte) continue;
-            var (outFeatures, inFeatures, bias, conv) = module switch
+            var (outFeatures, inFeatures, denseWeight, bias, conv) = module switch
             {
-                Linear l => (l.out_features, l.in_features, l.bias, false),
-                Conv1D c => (c.OutFeatures, c.InFeatures, c.Bias, true),
+                Linear l => (l.out_features, l.in_features, l.weight!, l.bias, false),
+                Conv1D c => (c.OutFeatures, c.InFeatures, c.Weight, c.Bias, true),
                 _ => throw new InvalidOperationException(),
             };
-            var weight = FourBitWeight.FromState(key, name => source.Contains(name) ? source.Read(name) : null, source.FileOf(key), outFeatures, inFeatures);
+            var device = denseWeight.device;
+            var weight = FourBitWeight.FromState(key, name => source.Contains(name) ? source.Read(name).to(device) : null, source.FileOf(key), outFeatures, inFeatures);
             ModuleSurgery.Replace(model, path, _ => new Linear4Bit(weight, bias, computeDtype) { ReplacesConv1D = conv });
-            (module switch { Linear l => l.weight!, Conv1D c => c.Weight, _ => null! }).Dispose();
+            denseWeight.Dispose();
             attached.Add(path);
         }
         return attached;
