@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using LoraDsl.Adapters;
 using LoraDsl.Checkpoints;
+using LoraDsl.Lora;
 using LoraDsl.Models;
 using LoraDsl.Tests.Examples;
 using LoraDsl.Tests.TestCheckpoints;
@@ -45,5 +47,37 @@ public class QuantizeCommandTests
         var twice = CliCapture.Run(["quantize", "--model", output, "--output", output + "-again"]);
         Assert.Equal(1, twice.Exit);
         Assert.Contains("already quantised", twice.Stderr);
+    }
+
+    [Fact]
+    public void Merge_over_a_4_bit_base_saves_a_dense_bf16_folder_or_a_4_bit_one_with_a_warning()
+    {
+        var source = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("qlora-cli-merge"));
+        var fourBit = Path.Combine(TinyCheckpoints.NewFolder("qlora-cli-merge"), "nf4");
+        Assert.Equal(0, CliCapture.Run(["quantize", "--model", source, "--output", fourBit]).Exit);
+        var adapterFolder = TinyCheckpoints.NewFolder("qlora-cli-adapter");
+        using (var model = ModelLoader.Load(fourBit))
+        {
+            var injection = LoraInjector.Inject(model, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 }, [new LoraTarget("model.layers.0.self_attn.q_proj")]);
+            LoraDsl.Tests.Lora.LoraLinearTests.Randomize(injection.Modules[0].Adapter, 30);
+            AdapterWriter.Save(adapterFolder, model, injection, fourBit);
+        }
+
+        var dense = Path.Combine(TinyCheckpoints.NewFolder("qlora-cli-merged"), "bf16");
+        var toDense = CliCapture.Run(["merge", "--adapter", adapterFolder, "--model", fourBit, "--output", dense, "--dtype", "bf16"]);
+        Assert.True(toDense.Exit == 0, toDense.Stderr);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(dense, "config.json")))!["quantization_config"]);
+        var file = SafetensorsFile.Open(Path.Combine(dense, "model.safetensors"));
+        Assert.Equal(ScalarType.BFloat16, file.Info("model.layers.0.self_attn.q_proj.weight").Dtype);
+        Assert.Equal(new long[] { 64, 32 }, file.Info("model.layers.1.mlp.up_proj.weight").Shape);
+
+        var requantised = Path.Combine(TinyCheckpoints.NewFolder("qlora-cli-merged"), "nf4");
+        var toFourBit = CliCapture.Run(["merge", "--adapter", adapterFolder, "--model", fourBit, "--output", requantised, "--into-4bit"]);
+        Assert.True(toFourBit.Exit == 0, toFourBit.Stderr);
+        Assert.Contains("warning: merging into 4-bit weights requantised 1 layer(s)", toFourBit.Stderr);
+        Assert.NotNull(JsonNode.Parse(File.ReadAllText(Path.Combine(requantised, "config.json")))!["quantization_config"]);
+        var intoDense = CliCapture.Run(["merge", "--adapter", adapterFolder, "--model", source, "--output", requantised + "-x", "--into-4bit"]);
+        Assert.Equal(1, intoDense.Exit);
+        Assert.Contains("--into-4bit needs a 4-bit base", intoDense.Stderr);
     }
 }
