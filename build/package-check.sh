@@ -96,7 +96,8 @@ steps="$(grep -c '"kind":"train"' "$project/runs/spam-minilm/metrics.jsonl" || t
 output="$project/bin/Debug/net10.0"
 if ! grep -qa 'GLIBCXX_3\.4\.32' /usr/lib/x86_64-linux-gnu/libstdc++.so.6 2>/dev/null; then
   step "the libtorch load message with an unpatched libLibTorchSharp.so (this libstdc++ lacks GLIBCXX_3.4.32)"
-  cp -r "$output" "$work/unpatched"
+  cp -al "$output" "$work/unpatched"   # hard links: libtorch is 600 MB; the one file replaced is unlinked first
+  rm "$work/unpatched/runtimes/linux-x64/native/libLibTorchSharp.so"
   cp "${packages%/}/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so" "$work/unpatched/runtimes/linux-x64/native/"
   set +e; "$work/unpatched/MyTuning" list > "$work/unpatched.log" 2>&1; code=$?; set -e
   [ "$code" -ne 0 ] || fail "the unpatched program ran"
