@@ -103,7 +103,8 @@ if ! grep -qa 'GLIBCXX_3\.4\.32' /usr/lib/x86_64-linux-gnu/libstdc++.so.6 2>/dev
   [ "$code" -ne 0 ] || fail "the unpatched program ran"
   grep -q "^error: libtorch could not be loaded: the system libstdc++ lacks GLIBCXX_3.4.32" "$work/unpatched.log" \
     || { cat "$work/unpatched.log"; fail "the load failure does not say what is wrong"; }
-  ! grep -q "doesn't contain a reference" "$work/unpatched.log" || fail "TorchSharp's misleading message reached the user"
+  ! grep -q "doesn't contain a reference" "$work/unpatched.log" || { cat "$work/unpatched.log"; fail "TorchSharp's misleading message reached the user"; }
+  [ ! -e "$work/unpatched/cpu" ] || fail "TorchSharp's fallback copied libtorch into a cpu/ folder beside the program"
 fi
 
 step "LoraDslTorchBackend=none leaves libtorch-cpu-linux-x64 out; cuda without TorchSharp-cuda-linux is a clear error"

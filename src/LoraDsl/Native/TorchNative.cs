@@ -21,6 +21,11 @@ public static class TorchNative
 
     static bool Load()
     {
+        // The binding is tried first on its own: when the loader refuses it, TorchSharp would print a long
+        // trace, copy libtorch (600 MB) into a cpu/ folder beside the program and then name the wrong cause.
+        var binding = FindBinding(AppContext.BaseDirectory);
+        if (binding is not null && LoaderMessage(binding) is { } refused)
+            throw new TorchNativeException(Explain(binding, refused));
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
@@ -28,8 +33,7 @@ public static class TorchNative
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {
-            var binding = FindBinding(AppContext.BaseDirectory);
-            throw new TorchNativeException(Explain(binding, binding is null ? null : LoaderMessage(binding)));
+            throw new TorchNativeException(Explain(binding, null));
         }
     }
 
@@ -65,17 +69,19 @@ public static class TorchNative
         return Directory.Exists(runtimes) ? Directory.EnumerateFiles(runtimes, name, SearchOption.AllDirectories).FirstOrDefault() : null;
     }
 
-    // The dynamic loader's own reason (e.g. "version `GLIBCXX_3.4.32' not found"), which TorchSharp does not pass on.
+    // The dynamic loader's reason for refusing the library (e.g. "version `GLIBCXX_3.4.32' not found"), which
+    // TorchSharp does not pass on; null when it loads (it then stays loaded, as TorchSharp needs it).
     static string? LoaderMessage(string path)
     {
         try
         {
-            NativeLibrary.Free(NativeLibrary.Load(path));
+            NativeLibrary.Load(path);
             return null;
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            return e.Message.Trim();
+            // .NET wraps dlerror's line in advice about strace and LD_DEBUG; the last line is the reason.
+            return e.Message.Trim().Split('\n')[^1].Trim();
         }
     }
 }
