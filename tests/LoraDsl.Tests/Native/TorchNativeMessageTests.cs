@@ -1,4 +1,5 @@
 using LoraDsl.Native;
+using Xunit;
 
 namespace LoraDsl.Tests.Native;
 
