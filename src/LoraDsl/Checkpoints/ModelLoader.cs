@@ -16,6 +16,7 @@ public static class ModelLoader
     /// <summary>As <see cref="Load(string, ModelLoadOptions?)"/>, also returning what the weight copy did.</summary>
     public static PretrainedModel Load(string directory, ModelLoadOptions? options, out WeightLoadReport report)
     {
+        TorchNative.EnsureLoaded();
         options ??= new ModelLoadOptions();
         options.Quantization?.Validate();
         var checkpoint = HfCheckpoint.Open(directory);
