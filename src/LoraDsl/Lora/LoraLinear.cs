@@ -24,7 +24,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <summary>The wrapped module's path in the model ("model.layers.0.self_attn.q_proj").</summary>
     public string Path { get; }
 
-    public LoraBaseLayer Base { get; }
+    public LoraBaseLayer Base { get; private set; }
 
     public IReadOnlyDictionary<string, LoraAdapter> Adapters => lora.Adapters;
 
@@ -77,20 +77,26 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor output;
         using (NewDisposeScope())
         {
-            var input = x.dtype == ScalarType.Float32 ? x.alias() : x.to(ScalarType.Float32);
-            var baseOutput = result.dtype == ScalarType.Float32 ? result : result.to(ScalarType.Float32);
+            // Variants that can (plain LoRA) run in the base's dtype, their fp32 weights cast on the way in
+            // as torch.autocast would; the others (DoRA's norms) run in fp32.
+            var lowPrecision = result.dtype != ScalarType.Float32 && active.All(name => lora.Adapters[name].Variant.RunsInComputeDtype);
+            var branchDtype = lowPrecision ? result.dtype : ScalarType.Float32;
+            var input = x.dtype == branchDtype ? x.alias() : x.to(branchDtype);
+            var baseOutput = result.dtype == branchDtype ? result : result.to(branchDtype);
             var sum = baseOutput;
             foreach (var name in active)
             {
                 var adapter = lora.Adapters[name];
                 sum = adapter.Variant.AddTo(sum, adapter, Base, input, baseOutput);
             }
-            // The LoRA branch runs in fp32; the layer's output keeps the base dtype.
             output = (sum.dtype == result.dtype ? sum : sum.to(result.dtype)).MoveToOuterDisposeScope();
         }
         result.Dispose();
         return output;
     }
+
+    /// <summary>Views the wrapped module again after its parameters were replaced (e.g. converted to fp32 master weights).</summary>
+    internal void RefreshBase() => Base = LoraBaseLayer.Of(base_layer, Path);
 
     /// <summary>Folds the given adapters (default: the active ones) into the base weight: W += s·BA.</summary>
     public void Merge(params string[] names)

@@ -25,6 +25,8 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
 
     public new BertConfig Config { get; }
 
+    public override bool GradientCheckpointing { get; set; }
+
     public override ModelTask Task => ModelTask.SequenceClassification;
 
     /// <summary>The encoder under the <c>bert.</c> prefix.</summary>
@@ -34,7 +36,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
     public override Tensor Forward(ModelInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var pooled = bert.Pool(bert.Encode(inputs));
+        var pooled = bert.Pool(bert.Encode(inputs, GradientCheckpointing && training));
         return classifier.call(dropout.call(pooled)).MoveToOuterDisposeScope();
     }
 
