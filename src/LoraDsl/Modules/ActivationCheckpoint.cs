@@ -41,7 +41,7 @@ internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<Activa
         var state = (SegmentState)vars[^1];
         var input = (Tensor)vars[0];
         var context = Context(vars, state.ContextCount);
-        state.RandomState = get_rng_state();
+        state.RandomState = get_rng_state().DetachFromDisposeScope(); // outlives the forward's dispose scopes; disposed after backward
         ctx.save_data(StateKey, state);
         ctx.save_for_backward([input, .. context]);
         return [state.Segment(input, context)];

@@ -49,6 +49,16 @@ public static class MixedPrecision
     };
 
     /// <summary>
+    /// <see cref="KeepTrainableInFloat32(nn.Module, ScalarType)"/> with the dtype of the model's frozen
+    /// floating-point weights (fp32 when there are none: nothing to do).
+    /// </summary>
+    public static IReadOnlyList<string> KeepTrainableInFloat32(nn.Module model)
+    {
+        var frozen = model.parameters().FirstOrDefault(p => !p.requires_grad && p.is_floating_point());
+        return KeepTrainableInFloat32(model, frozen?.dtype ?? ScalarType.Float32);
+    }
+
+    /// <summary>
     /// Makes every module that directly owns a trainable parameter stored in bf16/fp16 (a
     /// modules_to_save head, a trained bias's layer) an fp32 module whose input is cast to fp32 and
     /// whose output is cast back to <paramref name="computeDtype"/>, so its parameters are the fp32
@@ -76,14 +86,12 @@ public static class MixedPrecision
                     "mixed precision cannot keep its master weights in fp32. Train it in Precision.Float32.");
             if (module.named_modules().Any(m => m.module is LoraLinear))
                 throw new NotSupportedException($"Module '{path}' trains in full and also holds LoRA layers; PEFT does not allow that overlap either.");
-            var own = module.parameters().ToHashSet<Parameter>(ReferenceEqualityComparer.Instance);
-            foreach (var (otherPath, other) in modules)
-            {
-                if (InSubtree(otherPath, path)) continue;
-                if (other.named_parameters(recurse: false).Any(p => own.Contains(p.parameter)))
-                    throw new NotSupportedException(
-                        $"Trainable module '{path}' shares a weight with '{otherPath}' (tied weights); with a {computeDtype} base its fp32 master copy would untie them. Train it in Precision.Float32.");
-            }
+            // TorchSharp hands out a new wrapper per listing, so a tie is found by the names the model declares.
+            if (model is Models.ITiedWeights tied)
+                foreach (var key in tied.TiedKeys)
+                    if (key == path || key.StartsWith(path + ".", StringComparison.Ordinal) || path.Length == 0)
+                        throw new NotSupportedException(
+                            $"Trainable module '{path}' holds the tied weight '{key}' (shared with the input embeddings); with a {computeDtype} base its fp32 master copy would untie them. Train it in Precision.Float32.");
         }
         var converted = new List<string>(owners.Count);
         foreach (var (path, module) in owners)
@@ -106,7 +114,4 @@ public static class MixedPrecision
             if (module is LoraLinear wrapper) wrapper.RefreshBase();
         return converted;
     }
-
-    static bool InSubtree(string candidate, string root) =>
-        candidate == root || root.Length == 0 || candidate.StartsWith(root + ".", StringComparison.Ordinal);
 }

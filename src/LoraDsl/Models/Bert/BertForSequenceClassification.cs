@@ -14,7 +14,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
 
     public BertForSequenceClassification(BertConfig config) : base("BertForSequenceClassification", config)
     {
-        Config = config;
+        BertConfig = config;
         bert = new BertModel(config);
         dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         var head = nn.Linear(config.HiddenSize, config.NumLabels);
@@ -23,7 +23,8 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
         InitializeWeights(config.InitializerRange);
     }
 
-    public new BertConfig Config { get; }
+    /// <summary>The typed config (a property named Config would hide the base one and break TorchSharp's Module.to).</summary>
+    public BertConfig BertConfig { get; }
 
     public override bool GradientCheckpointing { get; set; }
 
@@ -77,7 +78,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
             }
         }
         var words = ((Embedding)ModuleSurgery.Find(this, "bert.embeddings.word_embeddings")).weight!;
-        using var padding = words[Config.PadTokenId];
+        using var padding = words[BertConfig.PadTokenId];
         padding.zero_();
     }
 }
