@@ -145,6 +145,37 @@ public class MixedPrecisionTests
         Assert.Contains("lm_head", error.Message);
     }
 
+    [Fact]
+    public void A_sliced_adapter_on_a_bf16_conv1d_runs_in_bf16_and_matches_the_fp32_formula()
+    {
+        TorchNative.EnsureLoaded();
+        manual_seed(3);
+        var conv = new LoraDsl.Modules.Conv1D(8, 12);
+        conv.to(ScalarType.BFloat16);
+        var layer = new LoraLinear(conv, "attn.c_attn");
+        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0 }, new OutputSlice(4, 4));
+        using (no_grad()) adapter.B.normal_(0, 0.5);
+        using var x = randn(3, 8).to(ScalarType.BFloat16);
+        using var y = layer.call(x);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        // Independent fp32 formula: x·W + b, plus 2·(x·Aᵀ)·Bᵀ on rows 4..8 only.
+        using var xf = x.to(ScalarType.Float32);
+        using var w = conv.Weight.detach().to(ScalarType.Float32);
+        using var b = conv.Bias!.detach().to(ScalarType.Float32);
+        using var expected = xf.matmul(w) + b;
+        using var delta = 2.0 * xf.matmul(adapter.A.detach().t()).matmul(adapter.B.detach().t());
+        expected[.., 4..8].add_(delta);
+        using var diff = (y.to(ScalarType.Float32) - expected).abs().max();
+        using var scale = expected.abs().max();
+        Assert.True(diff.item<float>() < 0.02 * scale.item<float>() + 0.02, $"differs by {diff.item<float>()}");
+        // Gradients reach the fp32 adapter weights through the per-call cast.
+        using var loss = y.to(ScalarType.Float32).sum();
+        loss.backward();
+        using var gradA = adapter.A.grad!;
+        Assert.Equal(ScalarType.Float32, gradA.dtype);
+        Assert.True(gradA.abs().sum().item<float>() > 0);
+    }
+
     [Theory]
     [InlineData("fp32", Precision.Float32, ScalarType.Float32)]
     [InlineData("BF16", Precision.BFloat16, ScalarType.BFloat16)]
