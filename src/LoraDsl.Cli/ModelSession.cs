@@ -33,14 +33,17 @@ sealed class ModelSession : IDisposable
     /// <paramref name="model"/> is a folder or a built-in name; without it the adapter's
     /// base_model_name_or_path is used (LoraDsl writes the absolute checkpoint folder there).
     /// </summary>
-    public static ModelSession Open(string? model, string? adapter, string device)
+    /// <param name="dtype">Compute dtype of the model (and of its 4-bit layers, for a 4-bit folder).</param>
+    /// <param name="quantization">Quantise to 4 bits while loading (a dense folder); null loads as stored.</param>
+    public static ModelSession Open(string? model, string? adapter, string device,
+        TorchSharp.torch.ScalarType dtype = TorchSharp.torch.ScalarType.Float32, Quantization.QuantizationOptions? quantization = null)
     {
         if (model is null && adapter is null) throw new ArgumentException("Give --model (a Hugging Face folder or a built-in name) or --adapter.");
         var labels = adapter is null ? null : LabelFile.TryRead(adapter);
         var source = model ?? AdapterConfig.Read(Path.Combine(adapter!, AdapterFiles.ConfigFile)).BaseModelNameOrPath
             ?? throw new ArgumentException($"Adapter '{adapter}' does not name its base model (base_model_name_or_path); give --model.");
         var directory = BuiltInModels.Resolve(Directory.Exists(source) ? ModelSource.FromDirectory(source) : ModelSource.BuiltIn(source));
-        var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count });
+        var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count, ComputeDtype = dtype, Quantization = quantization });
         try
         {
             var injection = adapter is null ? null : AdapterReader.Load(adapter, loaded);

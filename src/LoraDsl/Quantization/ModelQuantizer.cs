@@ -51,6 +51,12 @@ static class ModelQuantizer
         return paths;
     }
 
+    /// <summary>The state-dict names of every 4-bit layer's codes, scales, code books and quant_state.</summary>
+    public static HashSet<string> StateKeys(nn.Module model) =>
+        model.named_modules().Where(m => m.module is Linear4Bit)
+            .SelectMany(m => ((Linear4Bit)m.module).Weight.StateTensors(m.name + ".weight").Select(t => t.Name))
+            .ToHashSet(StringComparer.Ordinal);
+
     static Linear4Bit FromDense(nn.Module<Tensor, Tensor> dense, QuantizationOptions options)
     {
         using var _ = no_grad();
@@ -68,19 +74,25 @@ static class ModelQuantizer
 
     static nn.Module<Tensor, Tensor> ToDense(Linear4Bit q, ScalarType dtype)
     {
+        using var weight = q.Dequantize(ScalarType.Float32);
+        return ToDense(q, weight, dtype);
+    }
+
+    /// <summary>A Linear (or Conv1D, for a layer that was one) of <paramref name="dtype"/> holding <paramref name="weightOutIn"/> and q's bias.</summary>
+    public static nn.Module<Tensor, Tensor> ToDense(Linear4Bit q, Tensor weightOutIn, ScalarType dtype)
+    {
         using var _ = no_grad();
-        using var weight = q.Dequantize(dtype);
-        var device = weight.device;
+        var device = weightOutIn.device;
         if (q.ReplacesConv1D)
         {
             var conv = new Conv1D(q.InFeatures, q.OutFeatures, q.Bias is not null);
-            conv.to(dtype).to(device);
-            conv.Weight.copy_(weight.t());
+            using (var transposed = weightOutIn.t()) conv.Weight.copy_(transposed);
             if (q.Bias is { } b) conv.Bias!.copy_(b);
+            conv.to(dtype).to(device);
             return conv;
         }
         var linear = nn.Linear(q.InFeatures, q.OutFeatures, q.Bias is not null, device, dtype);
-        linear.weight!.copy_(weight);
+        linear.weight!.copy_(weightOutIn);
         if (q.Bias is { } bias) linear.bias!.copy_(bias);
         return linear;
     }

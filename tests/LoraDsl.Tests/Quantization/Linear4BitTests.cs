@@ -132,4 +132,24 @@ public class Linear4BitTests
         }
         Assert.Equal(live[1], live[3]);
     }
+
+    [Fact]
+    public void Dora_over_a_4_bit_base_equals_dora_over_the_dequantised_weight()
+    {
+        var options = new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0, UseDora = true };
+        using var quantized = Quantized(16, 64, ScalarType.Float32, bias: false, seed: 15);
+        var dense = nn.Linear(64, 16, hasBias: false);
+        using (no_grad())
+        using (var w = quantized.Dequantize())
+            dense.weight!.copy_(w);
+        var qdora = new LoraLinear(quantized, "o_proj");
+        var dora = new LoraLinear(dense, "o_proj");
+        LoraDsl.Tests.Lora.LoraLinearTests.Randomize(qdora.AddAdapter("default", options), 16);
+        LoraDsl.Tests.Lora.LoraLinearTests.Randomize(dora.AddAdapter("default", options), 16);
+        using var x = randn(3, 64, generator: new Generator(17));
+        using var _ = no_grad();
+        using var expected = dora.call(x);
+        using var actual = qdora.call(x);
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
 }
