@@ -23,9 +23,10 @@ public static class TrainingStepRun
     public static StepMeasurement Run(string checkpoint, StepConfiguration c, int steps, int warmup, int batch, int sequence)
     {
         var dtype = c.Precision == "fp32" ? ScalarType.Float32 : ScalarType.BFloat16;
-        using var model = ModelLoader.Load(checkpoint, new ModelLoadOptions { Device = "cpu", ComputeDtype = dtype });
+        // nf4: transformers' load_in_4bit with bnb_4bit_quant_type nf4, double quant, bf16 compute (a 4-bit folder loads as it is).
+        var quantization = c.Precision == "nf4" ? new QuantizationOptions { ComputeDtype = ScalarType.BFloat16 } : null;
+        using var model = ModelLoader.Load(checkpoint, new ModelLoadOptions { Device = "cpu", ComputeDtype = dtype, Quantization = quantization });
         var config = model.Config;
-        if (c.Precision == "nf4") ModelQuantizer.Quantize(model, new QuantizationOptions { ComputeDtype = ScalarType.BFloat16 });
         if (c.Mode == "lora")
             LoraInjector.Inject(model, new LoraOptions { Rank = 16, Alpha = 32, Dropout = 0 }, LoraTargets(config));
         else
