@@ -2,6 +2,7 @@ using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
 using LoraDsl.Models;
 using LoraDsl.Native;
+using LoraDsl.Quantization;
 using LoraDsl.Tests.TestCheckpoints;
 using LoraDsl.Tests.Training;
 using LoraDsl.Training;
@@ -64,6 +65,20 @@ public class GradientCheckpointingTests
         using var model = ModelLoader.Load(dir, new ModelLoadOptions { Device = "cpu" });
         LoraInjector.Inject(model, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.3 },
             Enumerable.Range(0, 3).SelectMany(i => new LoraTarget[] { new($"model.layers.{i}.self_attn.q_proj"), new($"model.layers.{i}.mlp.down_proj") }));
+        RandomizeB(model);
+        using var ids = tensor(new long[] { 5, 17, 99, 3, 42, 7, 250, 11, 8, 64 }).reshape(2, 5);
+        AssertSameGradients(model, ids, ids, atol: 1e-6);
+    }
+
+    [Fact]
+    public void Qlora_on_an_nf4_llama_gets_the_plain_gradients()
+    {
+        TorchNative.EnsureLoaded();
+        var dir = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("ckpt-qlora"));
+        using var model = ModelLoader.Load(dir, new ModelLoadOptions { Device = "cpu", Quantization = new QuantizationOptions { ComputeDtype = ScalarType.Float32 } });
+        Assert.Contains(model.named_modules(), m => m.module is Linear4Bit);
+        LoraInjector.Inject(model, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.3 },
+            [new LoraTarget("model.layers.0.self_attn.v_proj"), new LoraTarget("model.layers.1.mlp.up_proj")]);
         RandomizeB(model);
         using var ids = tensor(new long[] { 5, 17, 99, 3, 42, 7, 250, 11, 8, 64 }).reshape(2, 5);
         AssertSameGradients(model, ids, ids, atol: 1e-6);
