@@ -52,11 +52,17 @@ for (var round = 1; round <= options.Rounds; round++)
             Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: {options.Warmup} warmup + {options.Steps} timed steps ...");
             var mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]);
             Add(ours, $"{directory}|{c.Label}", mine);
+            // Each row as it arrives, so a run cut short still shows what it measured.
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {mine.Label}: {mine.MedianStepSeconds:F3} s/step, {mine.TokensPerSecond:F0} tokens/s, peak RSS {mine.PeakRssMb:F0} MB"));
             // The baseline the targets name is bf16 autocast LoRA; the fp32 one only when fp32 was asked for alone.
             var baselineRow = c is { Mode: "lora", Checkpointing: false } && (c.Precision == "bf16" || options.Precision == "fp32");
             if (options.SkipBaseline || arch is null || !baselineRow) continue;
             Console.WriteLine($"round {round}/{options.Rounds}, {arch}, PyTorch eager {c.Label} ...");
-            if (Child.RunPython(options, arch, c.Precision, c.Mode) is { } b) Add(theirs, $"{directory}|{c.Label}", b with { Model = mine.Model, Checkpointing = false });
+            if (Child.RunPython(options, arch, c.Precision, c.Mode) is { } b)
+            {
+                Add(theirs, $"{directory}|{c.Label}", b with { Model = mine.Model, Checkpointing = false });
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  PyTorch {c.Label}: {b.MedianStepSeconds:F3} s/step, {b.TokensPerSecond:F0} tokens/s, peak RSS {b.PeakRssMb:F0} MB"));
+            }
         }
     }
 }
