@@ -6,24 +6,26 @@ using LoraDsl.Quantization;
 namespace LoraDsl.Cli.Commands;
 
 /// <summary>
-/// `merge --adapter dir --output dir [--dtype fp32|bf16] [--into-4bit]`: W + s·BA folded into the base, saved as a
-/// Hugging Face folder. A 4-bit base is dequantised and saved dense in --dtype, or with --into-4bit requantised (rounds; warned).
+/// `merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir [--dtype fp32|bf16] [--into-4bit]`: W + Σ s·BA of the
+/// active adapters folded into the base, saved as a Hugging Face folder. A 4-bit base is dequantised and saved dense in
+/// --dtype, or with --into-4bit requantised (rounds; warned).
 /// </summary>
 static class MergeCommand
 {
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         adapter.Required = true;
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
         var dtype = CommonOptions.Dtype();
         dtype.Description = "Dtype of the saved weights: fp32 (default) or bf16; the merge itself runs in fp32";
         var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
-        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output, dtype, intoFourBit };
+        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint") { adapter, use, model, output, dtype, intoFourBit };
         command.SetAction(parsed =>
         {
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             var saveDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
             var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
             IReadOnlyList<string> merged;

@@ -45,7 +45,7 @@ static class QuantizeCommand
                 SkipModules = parsed.GetValue(skip) ?? [],
             };
             options.Validate();
-            using var session = ModelSession.Open(parsed.GetValue(model), adapter: null, "cpu", computeDtype, options);
+            using var session = ModelSession.Open(parsed.GetValue(model), adapters: null, use: null, "cpu", computeDtype, options);
             if (HfCheckpoint.Open(session.CheckpointDirectory).Config.ContainsKey("quantization_config"))
                 throw new ArgumentException($"'{session.CheckpointDirectory}' is already quantised (its config.json has quantization_config).");
             var layers = session.Model.named_modules().Where(m => m.module is Linear4Bit).Select(m => (Linear4Bit)m.module).ToList();

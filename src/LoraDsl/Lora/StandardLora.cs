@@ -10,6 +10,7 @@ public sealed class StandardLora : ILoraVariant
     public string Name => "lora";
 
     public bool RunsInComputeDtype => true;
+    public bool MergesAdditively => true;
 
     public void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer) { }
 
