@@ -89,9 +89,14 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>B(A(x)) without scaling, [..., rows].</summary>
     public Tensor Product(Tensor input)
     {
-        using var down = nn.functional.linear(input, lora_A);
-        return nn.functional.linear(down, lora_B);
+        using var a = In(lora_A, input.dtype);
+        using var b = In(lora_B, input.dtype);
+        using var down = nn.functional.linear(input, a);
+        return nn.functional.linear(down, b);
     }
+
+    /// <summary>An fp32 weight for a matmul in <paramref name="dtype"/>: itself, or a cast that autograd passes gradients back through.</summary>
+    internal static Tensor In(Parameter weight, ScalarType dtype) => weight.dtype == dtype ? weight.alias() : weight.to(dtype);
 
     /// <summary>s·BA as a full [out, in] fp32 matrix, zero outside the slice; detached.</summary>
     public Tensor DeltaWeight()

@@ -8,6 +8,7 @@ namespace LoraDsl.Lora;
 /// <summary>
 /// Puts LoRA wrappers on concrete module paths of a model and sets what trains, as PEFT's
 /// get_peft_model does: the adapter's weights, the chosen biases and <c>modules_to_save</c>; nothing else.
+/// Whatever trains is kept in fp32, also on a bf16/fp16 base.
 /// </summary>
 public static class LoraInjector
 {
@@ -47,6 +48,8 @@ public static class LoraInjector
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);
+        // With a bf16/fp16 base, modules_to_save and trained biases become fp32 master weights (LoRA weights already are).
+        Training.MixedPrecision.KeepTrainableInFloat32(model);
         return new LoraInjection(options, adapted, saved);
     }
 

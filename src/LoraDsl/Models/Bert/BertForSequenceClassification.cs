@@ -14,7 +14,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
 
     public BertForSequenceClassification(BertConfig config) : base("BertForSequenceClassification", config)
     {
-        Config = config;
+        BertConfig = config;
         bert = new BertModel(config);
         dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         var head = nn.Linear(config.HiddenSize, config.NumLabels);
@@ -23,7 +23,10 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
         InitializeWeights(config.InitializerRange);
     }
 
-    public new BertConfig Config { get; }
+    /// <summary>The typed config (a property named Config would hide the base one and break TorchSharp's Module.to).</summary>
+    public BertConfig BertConfig { get; }
+
+    public override bool GradientCheckpointing { get; set; }
 
     public override ModelTask Task => ModelTask.SequenceClassification;
 
@@ -36,7 +39,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
     public override Tensor Forward(ModelInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var pooled = bert.Pool(bert.Encode(inputs));
+        var pooled = bert.Pool(bert.Encode(inputs, GradientCheckpointing && training));
         return classifier.call(dropout.call(pooled)).MoveToOuterDisposeScope();
     }
 
@@ -77,7 +80,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
             }
         }
         var words = ((Embedding)ModuleSurgery.Find(this, "bert.embeddings.word_embeddings")).weight!;
-        using var padding = words[Config.PadTokenId];
+        using var padding = words[BertConfig.PadTokenId];
         padding.zero_();
     }
 }

@@ -28,15 +28,17 @@ public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
 
     public IReadOnlyList<string> TiedKeys => Gpt2Config.TieWordEmbeddings ? ["lm_head.weight"] : [];
 
+    public override bool GradientCheckpointing { get; set; }
+
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
     public override Tensor Forward(ModelInputs inputs)
     {
-        using var hidden = transformer.Forward(inputs);
+        using var hidden = transformer.Forward(inputs, GradientCheckpointing && training);
         return lm_head.call(hidden);
     }
 
-    public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs);
+    public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs, GradientCheckpointing && training);
 
     public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 

@@ -31,15 +31,17 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
 
     public IReadOnlyList<string> TiedKeys => LlamaConfig.TieWordEmbeddings ? ["lm_head.weight"] : [];
 
+    public override bool GradientCheckpointing { get; set; }
+
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
     public override Tensor Forward(ModelInputs inputs)
     {
-        using var hidden = model.Forward(inputs);
+        using var hidden = model.Forward(inputs, GradientCheckpointing && training);
         return lm_head.call(hidden);
     }
 
-    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs);
+    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs, GradientCheckpointing && training);
 
     public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 
