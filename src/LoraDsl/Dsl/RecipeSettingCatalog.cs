@@ -15,6 +15,13 @@ public static class RecipeSettingCatalog
         new SettingInfo("model.path", "Model", "FromDirectory", SettingKind.Text, "A Hugging Face checkpoint folder (config.json + safetensors)."),
         new SettingInfo("model.builtin", "Model", "BuiltIn", SettingKind.Text, "A model the runtime ships or imports by name (all-MiniLM-L6-v2)."),
 
+        new SettingInfo("quantization.type", "Quantization", "DataType", SettingKind.Choice, "Quantise the frozen base to 4 bits at load time (QLoRA; bitsandbytes' load_in_4bit); none = keep it dense.")
+            .WithChoices("none", "nf4", "fp4"),
+        new SettingInfo("quantization.double_quant", "Quantization", "DoubleQuant", SettingKind.Boolean, "Quantise the absmax scales too (bnb_4bit_use_double_quant): about 0.127 instead of 0.5 bits per weight."),
+        new SettingInfo("quantization.blocksize", "Quantization", "BlockSize", SettingKind.Integer, "Weights per absmax block (bitsandbytes' blocksize: 32 … 4096, powers of two).").AtLeast(32).AtMost(4096),
+        new SettingInfo("quantization.compute_dtype", "Quantization", "ComputeDtype", SettingKind.Choice, "The dtype 4-bit layers dequantise into and multiply in (bnb_4bit_compute_dtype).").WithChoices("bf16", "fp32"),
+        new SettingInfo("quantization.skip_modules", "Quantization", "SkipModules", SettingKind.TextList, "Modules kept dense besides embeddings, norms and the head (llm_int8_skip_modules)."),
+
         new SettingInfo("lora.r", "Lora", "Rank", SettingKind.Integer, "LoRA rank r.").WithAliases("lora.rank").Positive().WithErrorFormat(DslMessages.RankNotPositive),
         new SettingInfo("lora.alpha", "Lora", "Alpha", SettingKind.Number, "LoRA alpha; scaling = alpha / r (alpha / sqrt(r) with rsLoRA).").Positive().WithErrorFormat(DslMessages.AlphaNotPositive),
         new SettingInfo("lora.dropout", "Lora", "Dropout", SettingKind.Number, "Dropout on the LoRA branch's input.").AtLeast(0).Below(1).WithErrorFormat(DslMessages.DropoutOutOfRange),
@@ -67,6 +74,9 @@ public static class RecipeSettingCatalog
         new SettingInfo("training.log_every", "Training", "LogEvery", SettingKind.Integer, "Report progress every N optimizer steps.").Positive(),
         new SettingInfo("training.seed", "Training", "Seed", SettingKind.Integer, "Seed of the initial weights, dropout and the batch order."),
         new SettingInfo("training.output_dir", "Training", "OutputDirectory", SettingKind.Text, "The run folder: adapter, checkpoints, metrics, plots, run.json."),
+        new SettingInfo("precision", "Training", "Precision", SettingKind.Choice, "Dtype of the frozen base and its matmuls; trainable weights stay fp32 and AdamW updates them in fp32.")
+            .WithAliases("training.precision").WithChoices("fp32", "bf16", "fp16"),
+        new SettingInfo("training.gradient_checkpointing", "Training", "GradientCheckpointing", SettingKind.Boolean, "Recompute each decoder layer in backward instead of keeping its activations."),
         new SettingInfo("training.neftune_alpha", "Training", "Neftune", SettingKind.Number, "NEFTune: uniform noise of ±alpha/sqrt(L·d) on the input embeddings while training (transformers' neftune_noise_alpha); 'none' = off.")
             .Positive().UsuallyBetween(1, 20),
         new SettingInfo("training.loraplus_ratio", "Training", "LoraPlus", SettingKind.Number, "LoRA+: B's learning rate is this times A's (PEFT's loraplus_lr_ratio, typically 16); 'none' = off.").Positive().UsuallyBetween(1, 64),

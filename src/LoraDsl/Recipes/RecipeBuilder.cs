@@ -56,6 +56,13 @@ public sealed class RecipeBuilder
         return this;
     }
 
+    /// <summary>A 4-bit base (QLoRA), declared like transformers' BitsAndBytesConfig: <c>q => q.Nf4().DoubleQuant()</c>.</summary>
+    public RecipeBuilder Quantization(Action<QuantizationBuilder> configure)
+    {
+        configure(new QuantizationBuilder(this));
+        return this;
+    }
+
     public RecipeBuilder Training(Action<TrainingBuilder> configure)
     {
         configure(new TrainingBuilder(this));

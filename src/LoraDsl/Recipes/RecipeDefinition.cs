@@ -22,6 +22,15 @@ public sealed record RecipeDefinition(
     /// <summary>Depth known before loading (recipe or architecture declaration), for early layer checks.</summary>
     public int? KnownDepth { get; init; }
 
+    /// <summary>The 4-bit data type the base is quantised to at load time; null = a dense base.</summary>
+    public Quantization.FourBitDataType? QuantizationType { get; init; }
+
+    /// <summary>How the base is quantised when <see cref="QuantizationType"/> is set.</summary>
+    public Quantization.QuantizationOptions Quantization { get; init; } = new();
+
+    /// <summary>The quantisation the loader applies, or null for a dense base.</summary>
+    public Quantization.QuantizationOptions? EffectiveQuantization => QuantizationType is { } type ? Quantization with { DataType = type } : null;
+
     /// <summary>AdaLoRA instead of plain LoRA (<see cref="AdaLora"/> holds its options).</summary>
     public bool UseAdaLora { get; init; }
 
@@ -85,6 +94,17 @@ public sealed record RecipeDefinition(
             if (setting.ReadNumber(this) is not { } value) continue;
             if (setting.Info.Error(value) is { } error) throw new RecipeValidationException(error);
             if (setting.Info.Warning(value) is { } warning) warnings.Add(warning);
+        }
+        if (EffectiveQuantization is { } quantization)
+        {
+            try
+            {
+                quantization.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new RecipeValidationException($"Recipe '{Name}': {e.Message}");
+            }
         }
         if (UseAdaLora && Lora.UseDora) throw new RecipeValidationException(DslMessages.AdaLoraWithDora);
         if (UseAdaLora && AdaLora.TargetR > AdaLora.InitR)

@@ -1,6 +1,7 @@
 using LoraDsl.Checkpoints;
 using LoraDsl.Data;
 using LoraDsl.Models;
+using LoraDsl.Training;
 
 namespace LoraDsl.Recipes;
 
@@ -18,7 +19,10 @@ public static class RecipeModelLoader
         {
             Device = device,
             NumLabels = data.Task == DataTask.Classification ? data.Labels.Count : null,
+            Quantization = recipe.EffectiveQuantization,
+            ComputeDtype = recipe.Training.Precision.ComputeDtype(),
         });
+        if (recipe.Training.GradientCheckpointing) model.GradientCheckpointing = true;
         if (!recipe.Architecture.Supports(model.Config.ModelType))
         {
             model.Dispose();

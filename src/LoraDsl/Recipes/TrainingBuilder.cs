@@ -50,6 +50,12 @@ public sealed class TrainingBuilder
 
     public TrainingBuilder OutputDirectory(string path) => Set(o => o with { OutputDirectory = path });
 
+    /// <summary>Dtype of the frozen base and its matmuls (bf16 is the fast path on AMX/AVX-512-BF16 CPUs); trainable weights stay fp32.</summary>
+    public TrainingBuilder Precision(Precision precision) => Set(o => o with { Precision = precision });
+
+    /// <summary>Recompute each decoder layer in backward instead of keeping its activations.</summary>
+    public TrainingBuilder GradientCheckpointing(bool enabled = true) => Set(o => o with { GradientCheckpointing = enabled });
+
     /// <summary>NEFTune: uniform noise of ±alpha/sqrt(L·d) on the input embeddings while training (typical alpha 5–15).</summary>
     public TrainingBuilder Neftune(double alpha) => Set(o => o with { NeftuneAlpha = alpha });
 

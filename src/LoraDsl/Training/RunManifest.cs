@@ -45,6 +45,10 @@ public static class RunManifest
             ["os"] = RuntimeInformation.OSDescription,
             ["device"] = device.ToString(),
             ["seed"] = recipe.Training.Seed,
+            ["precision"] = recipe.Training.Precision.Name(),
+            ["quantization"] = recipe.EffectiveQuantization is { } q
+                ? new JsonObject { ["type"] = q.DataType.ToString().ToLowerInvariant(), ["double_quant"] = q.DoubleQuant, ["blocksize"] = q.BlockSize }
+                : null,
             ["settings"] = new JsonObject(recipe.Settings().Select(s => new KeyValuePair<string, JsonNode?>(s.Key, s.Value))),
             ["overrides"] = new JsonArray([.. recipe.Overrides.Select(o => (JsonNode)new JsonObject { ["key"] = o.Key, ["value"] = o.Value })]),
             ["targets"] = new JsonArray([.. targets.Select(Target)]),

@@ -32,6 +32,12 @@ public sealed record TrainingOptions
     public int LogEvery { get; init; } = 1;
     public int Seed { get; init; } = 42;
 
+    /// <summary>Dtype of the frozen base and its matmuls; trainable weights stay fp32.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>Recompute each decoder layer's activations in backward.</summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>NEFTune's alpha (noise on the input embeddings while training); null = off.</summary>
     public double? NeftuneAlpha { get; init; }
 

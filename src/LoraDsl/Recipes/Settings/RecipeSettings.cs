@@ -18,6 +18,18 @@ public static class RecipeSettings
         Row("model.path", r => r.Model.Kind == ModelSourceKind.Directory ? r.Model.Location : null, (r, v) => r with { Model = ModelSource.FromDirectory(v) }),
         Row("model.builtin", r => r.Model.Kind == ModelSourceKind.BuiltIn ? r.Model.Location : null, (r, v) => r with { Model = ModelSource.BuiltIn(v) }),
 
+        Row("quantization.type", r => r.QuantizationType is { } t ? Choice(t) : "none",
+            (r, v, k) => r with { QuantizationType = IsNone(v) ? null : Choice<Quantization.FourBitDataType>(k, v) }),
+        Row("quantization.double_quant", r => r.Quantization.DoubleQuant, (r, v, k) => r with { Quantization = r.Quantization with { DoubleQuant = Bool(k, v) } }),
+        Row("quantization.blocksize", r => r.Quantization.BlockSize, (r, v, k) => r with { Quantization = r.Quantization with { BlockSize = Int(k, v) } }),
+        Row("quantization.compute_dtype", r => r.Quantization.ComputeDtype == TorchSharp.torch.ScalarType.Float32 ? "fp32" : "bf16",
+            (r, v, k) => r with { Quantization = r.Quantization with { ComputeDtype = v switch
+            {
+                "bf16" => TorchSharp.torch.ScalarType.BFloat16,
+                "fp32" => TorchSharp.torch.ScalarType.Float32,
+                _ => throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.SettingNeedsChoice, k, "bf16, fp32", v)),
+            } } }),
+        Row("quantization.skip_modules", r => r.Quantization.SkipModules, (r, v) => r with { Quantization = r.Quantization with { SkipModules = List(v) } }),
         Row("lora.r", r => r.Lora.Rank, (r, v, k) => r with { Lora = r.Lora with { Rank = Int(k, v) } }),
         Row("lora.alpha", r => r.Lora.Alpha, (r, v, k) => r with { Lora = r.Lora with { Alpha = Number(k, v) } }),
         Row("lora.dropout", r => r.Lora.Dropout, (r, v, k) => r with { Lora = r.Lora with { Dropout = Number(k, v) } }),
@@ -66,6 +78,9 @@ public static class RecipeSettings
         Row("training.log_every", r => r.Training.LogEvery, (r, v, k) => r with { Training = r.Training with { LogEvery = Int(k, v) } }),
         Row("training.seed", r => r.Training.Seed, (r, v, k) => r with { Training = r.Training with { Seed = Int(k, v) } }),
         Row("training.output_dir", r => r.Training.OutputDirectory, (r, v) => r with { Training = r.Training with { OutputDirectory = v } }),
+        Row("precision", r => r.Training.Precision.Name(), (r, v, k) => r with { Training = r.Training with { Precision = Precision(k, v) } }),
+        Row("training.gradient_checkpointing", r => r.Training.GradientCheckpointing,
+            (r, v, k) => r with { Training = r.Training with { GradientCheckpointing = Bool(k, v) } }),
         Row("training.neftune_alpha", r => r.Training.NeftuneAlpha, (r, v, k) => r with { Training = r.Training with { NeftuneAlpha = OptionalNumber(k, v) } }),
         Row("training.loraplus_ratio", r => r.Training.LoraPlusRatio, (r, v, k) => r with { Training = r.Training with { LoraPlusRatio = OptionalNumber(k, v) } }),
         Row("training.loraplus_lr_embedding", r => r.Training.LoraPlusEmbeddingLearningRate,
@@ -109,6 +124,18 @@ public static class RecipeSettings
         bool.TryParse(value, out var result)
             ? result
             : throw new RecipeValidationException($"Setting '{key}' needs true or false, got '{value}'.");
+
+    static Precision Precision(string key, string value)
+    {
+        try
+        {
+            return MixedPrecision.Parse(value);
+        }
+        catch (ArgumentException)
+        {
+            throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsChoice, key, "fp32, bf16, fp16", value));
+        }
+    }
 
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
