@@ -53,7 +53,8 @@ public static class BaseModel
             Seed = 11,
             OutputDirectory = "runs/gpt2-moby/pretraining",
         }, new TrainableParameterStore(model), [new ConsoleTrainingReporter()]);
-        var result = trainer.Train();
+        // The pretraining folder is this example's own scratch space: a rerun replaces it.
+        var result = trainer.Train(overwrite: true);
         if (result.Status != TrainingStatus.Completed) throw new InvalidOperationException(result.Message);
         HfCheckpointWriter.Save(model, init, Directory);
         Console.WriteLine($"base model: {Path.GetFullPath(Directory)} (Moby Dick validation perplexity {result.Evaluations[^1].Perplexity:F1})");

@@ -11,8 +11,11 @@ namespace LoraDsl.Cli;
 /// <summary>A base model (and optionally a PEFT adapter on it) loaded for eval, predict, generate, merge, inspect and logits.</summary>
 sealed class ModelSession : IDisposable
 {
-    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, LoraInjection? adapter, IReadOnlyList<string>? labels)
+    readonly TokenizerNotFoundException? tokenizerProblem;
+
+    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, TokenizerNotFoundException? tokenizerProblem, LoraInjection? adapter, IReadOnlyList<string>? labels)
     {
+        this.tokenizerProblem = tokenizerProblem;
         CheckpointDirectory = checkpointDirectory;
         Model = model;
         Tokenizer = tokenizer;
@@ -26,8 +29,9 @@ sealed class ModelSession : IDisposable
     public LoraInjection? Adapter { get; }
     public IReadOnlyList<string>? Labels { get; }
 
+    /// <summary>The tokenizer, or the loader's own error (missing files, or unreadable ones and why).</summary>
     public TextTokenizer RequireTokenizer() =>
-        Tokenizer ?? throw new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
+        Tokenizer ?? throw tokenizerProblem ?? new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
 
     /// <summary>
     /// <paramref name="model"/> is a folder or a built-in name; without it the adapter's
@@ -45,16 +49,18 @@ sealed class ModelSession : IDisposable
         {
             var injection = adapter is null ? null : AdapterReader.Load(adapter, loaded);
             TextTokenizer? tokenizer = null;
+            TokenizerNotFoundException? problem = null;
             try
             {
                 tokenizer = TokenizerLoader.Load(directory);
             }
-            catch (TokenizerNotFoundException)
+            catch (TokenizerNotFoundException e)
             {
-                // logits and merge work on ids and weights alone.
+                // logits and merge work on ids and weights alone; the others report this when they need a tokenizer.
+                problem = e;
             }
             loaded.eval();
-            return new ModelSession(directory, loaded, tokenizer, injection, labels);
+            return new ModelSession(directory, loaded, tokenizer, problem, injection, labels);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
+using LoraDsl.Outputs;
 
 namespace LoraDsl.Cli.Commands;
 
@@ -12,10 +13,13 @@ static class MergeCommand
         var adapter = CommonOptions.Adapter();
         adapter.Required = true;
         var model = CommonOptions.Model();
-        var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
-        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint: new or empty", Required = true };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
+        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output, overwrite };
         command.SetAction(parsed =>
         {
+            // Refuse a bad --output before minutes of loading and merging.
+            MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), InputsOf(parsed.GetValue(adapter)!, parsed.GetValue(model)));
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
             var merged = LoraInjector.MergeAndUnload(session.Model);
             if (session.Labels is { } labels)
@@ -26,10 +30,15 @@ static class MergeCommand
                 raw["label2id"] = new System.Text.Json.Nodes.JsonObject(labels.Select((l, i) => KeyValuePair.Create(l, (System.Text.Json.Nodes.JsonNode?)i)));
             }
             var target = parsed.GetValue(output)!;
-            HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target);
-            Console.WriteLine($"merged {merged.Count} modules into {Path.GetFullPath(target)}");
+            var written = MergedModelFolder.Write(target, parsed.GetValue(overwrite),
+                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder),
+                [.. InputsOf(parsed.GetValue(adapter)!, parsed.GetValue(model)), session.CheckpointDirectory]);
+            Console.WriteLine($"merged {merged.Count} modules into {written}");
             return 0;
         });
         return command;
     }
+
+    static string[] InputsOf(string adapter, string? model) =>
+        model is not null && Directory.Exists(model) ? [adapter, model] : [adapter];
 }

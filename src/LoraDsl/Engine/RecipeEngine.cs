@@ -101,7 +101,7 @@ public sealed class RecipeEngine(RecipeEngineOptions? options = null) : IRecipeE
         };
         using var trainer = new Trainer(model, prepared, recipe.Training with { OutputDirectory = output }, store, observers, run);
         if (options.EvaluateBeforeTraining && options.ResumeFrom is null) Before = trainer.Evaluate(0);
-        Result = trainer.Train(options.ResumeFrom);
+        Result = trainer.Train(options.ResumeFrom, options.Cancellation, options.Overwrite);
         if (Result.Status == TrainingStatus.Diverged)
             throw new TrainingDivergedException(Result.Message, Result.LastCheckpoint);
 

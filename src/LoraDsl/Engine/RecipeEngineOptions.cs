@@ -14,6 +14,12 @@ public sealed record RecipeEngineOptions
     /// <summary>A checkpoint folder (checkpoint-last) to resume from.</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>Cancelled by Ctrl+C/SIGTERM: training finishes its step, writes checkpoint-last and stops.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Let a new run replace an earlier LoraDsl run in the output folder (never other files).</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>Progress and metrics observers; null = a console reporter.</summary>
     public IReadOnlyList<ITrainingObserver>? Observers { get; init; }
 

@@ -84,12 +84,12 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Trains to the end of the plan, or until cancelled (a last checkpoint is written) or the loss
-    /// diverges (the last good checkpoint is kept). <paramref name="resumeFrom"/> is a checkpoint folder.
+    /// diverges (the last good checkpoint is kept). <paramref name="resumeFrom"/> is a checkpoint folder;
+    /// <paramref name="overwrite"/> lets a new run replace an earlier run in the output folder (see <see cref="Outputs.RunFolder"/>).
     /// </summary>
-    public TrainingResult Train(string? resumeFrom = null, CancellationToken cancellation = default)
+    public TrainingResult Train(string? resumeFrom = null, CancellationToken cancellation = default, bool overwrite = false)
     {
-        var output = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(output);
+        var output = Outputs.RunFolder.Prepare(options.OutputDirectory, resumeFrom, overwrite);
         var order = BatchOrder();
         var plan0 = Plan();
         var schedule = LearningRateSchedule.From(options, plan0.TotalSteps);
