@@ -254,7 +254,7 @@ public sealed class Trainer : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             var loss = TrainingLoss.Compute(model, new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask }, batch.Labels);
-            total += loss.item<float>();
+            total += Native.HostMemory.Item<float>(loss);
             (loss * share).backward();
         }
         return total * share;
@@ -284,14 +284,5 @@ public sealed class Trainer : IDisposable
 
     EpochBatchOrder BatchOrder() => new(data.Train.Count, options.BatchSize, options.Seed);
 
-    static void Validate(TrainingOptions o)
-    {
-        if (o.BatchSize <= 0) throw new ArgumentException($"BatchSize must be positive, got {o.BatchSize}.");
-        if (o.GradientAccumulationSteps <= 0) throw new ArgumentException($"GradientAccumulationSteps must be positive, got {o.GradientAccumulationSteps}.");
-        if (o.Epochs <= 0) throw new ArgumentException($"Epochs must be positive, got {o.Epochs}.");
-        if (o.MaxSteps is <= 0) throw new ArgumentException($"MaxSteps must be positive when set, got {o.MaxSteps}.");
-        if (!(o.LearningRate > 0)) throw new ArgumentException($"LearningRate must be positive, got {o.LearningRate}.");
-        if (o.MaxGradNorm is { } g && !(g > 0)) throw new ArgumentException($"MaxGradNorm must be positive when set, got {g}.");
-        if (!(o.WarmupFraction >= 0 && o.WarmupFraction <= 1)) throw new ArgumentException($"WarmupFraction must be in [0, 1], got {o.WarmupFraction}.");
-    }
+    static void Validate(TrainingOptions o) => o.Validate();
 }
