@@ -67,6 +67,7 @@ public sealed class SafetensorsFile
             throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: the JSON does not parse ({e.Message}).", e);
         }
         using (document)
+        try
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: the JSON is not an object.");
@@ -84,6 +85,11 @@ public sealed class SafetensorsFile
                 entries[property.Name] = ParseEntry(path, property.Name, property.Value, dataStart, fileLength);
             }
             return new SafetensorsFile(path, entries, metadata);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's own checks: names or strings that are not UTF-8, a value of the wrong kind.
+            throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: {e.Message}", e);
         }
     }
 

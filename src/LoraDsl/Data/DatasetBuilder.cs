@@ -16,7 +16,7 @@ public static class DatasetBuilder
         var records = options.Files.SelectMany(f => DataFileReader.Read(f, options.Format)).ToList();
         SplitMix64.For(options.Seed, SplitStream).Shuffle(records);
         if (options.MaxRecords is { } max && records.Count > max) records.RemoveRange(max, records.Count - max);
-        if (records.Count == 0) throw new ArgumentException($"The data files ({string.Join(", ", options.Files)}) hold no records.");
+        if (records.Count == 0) throw new DataFormatException(string.Join(", ", options.Files), "the data files hold no records.");
 
         var validationCount = (int)Math.Round(records.Count * options.ValidationFraction, MidpointRounding.AwayFromZero);
         if (validationCount >= records.Count) validationCount = records.Count - 1;
