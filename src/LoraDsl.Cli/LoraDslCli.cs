@@ -23,6 +23,7 @@ public static class LoraDslCli
             MergeCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
+            ReproduceCommand.Create(catalog),
         };
         var parsed = root.Parse(args);
         try

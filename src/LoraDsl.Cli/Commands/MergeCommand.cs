@@ -5,22 +5,24 @@ using LoraDsl.Outputs;
 
 namespace LoraDsl.Cli.Commands;
 
-/// <summary>`merge --adapter dir --output dir`: W + s·BA folded into the base, saved as a Hugging Face folder.</summary>
+/// <summary>`merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir`: W + Σ s·BA of the active adapters folded into the base, saved as a Hugging Face folder.</summary>
 static class MergeCommand
 {
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         adapter.Required = true;
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint: new or empty", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
-        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output, overwrite };
+        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint") { adapter, use, model, output, overwrite };
         command.SetAction(parsed =>
         {
-            // Refuse a bad --output before minutes of loading and merging.
-            MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), InputsOf(parsed.GetValue(adapter)!, parsed.GetValue(model)));
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
+            // Refuse a bad --output before the loading and merging.
+            var inputs = InputsOf(parsed.GetValue(adapter), parsed.GetValue(model));
+            MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), inputs);
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             var merged = LoraInjector.MergeAndUnload(session.Model);
             if (session.Labels is { } labels)
             {
@@ -31,14 +33,14 @@ static class MergeCommand
             }
             var target = parsed.GetValue(output)!;
             var written = MergedModelFolder.Write(target, parsed.GetValue(overwrite),
-                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder),
-                [.. InputsOf(parsed.GetValue(adapter)!, parsed.GetValue(model)), session.CheckpointDirectory]);
+                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder), [.. inputs, session.CheckpointDirectory]);
             Console.WriteLine($"merged {merged.Count} modules into {written}");
             return 0;
         });
         return command;
     }
 
-    static string[] InputsOf(string adapter, string? model) =>
-        model is not null && Directory.Exists(model) ? [adapter, model] : [adapter];
+    /// <summary>The folders this merge reads: every --adapter folder and a --model folder.</summary>
+    static string[] InputsOf(IReadOnlyList<string>? adapters, string? model) =>
+        [.. AdapterArgument.ParseAll(adapters).Select(a => a.Directory), .. model is not null && Directory.Exists(model) ? [model] : Array.Empty<string>()];
 }

@@ -65,8 +65,8 @@ public class TrainingInterruptionTests
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {await stderr}");
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Trainer.LastCheckpointName, TrainingCheckpoint.StateFile)))!;
+        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(output, TrainingCheckpoint.LastName, TrainingCheckpoint.StateFile)))!;
         Assert.InRange(state["global_step"]!.GetValue<int>(), 1, 1000);
-        Assert.Contains($"--resume {Path.Combine(output, Trainer.LastCheckpointName)}", await stderr);
+        Assert.Contains($"--resume {Path.Combine(output, TrainingCheckpoint.LastName)}", await stderr);
     }
 }

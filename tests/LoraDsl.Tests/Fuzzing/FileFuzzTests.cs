@@ -125,16 +125,11 @@ public class FileFuzzTests
     public void Mutated_training_checkpoint_files()
     {
         using var dir = new TempFolder();
-        var data = TrainingFixture.LanguageModelData(dir, out _);
-        var options = TrainingFixture.LanguageModelOptions(Path.Combine(dir.Path, "run")) with { MaxSteps = 2 };
-        var model = TrainingFixture.LanguageModel();
-        using (var trainer = new Trainer(model, data, options, new TrainableParameterStore(model))) trainer.Train();
-        var checkpoint = Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName);
+        using var saved = new SavedCheckpoint(dir.Path);
+        var checkpoint = saved.Directory;
         var files = new[] { TrainingCheckpoint.StateFile, TrainingCheckpoint.OptimizerFile, TrainingCheckpoint.RngFile, TrainableParameterStore.File }
-            .Select(f => Path.Combine(checkpoint, f)).ToArray();
+            .Select(saved.File).ToArray();
         var good = files.ToDictionary(f => f, File.ReadAllBytes);
-        var store = new TrainableParameterStore(model);
-        using var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad), 0.01);
         Fuzz(160, (m, i) =>
         {
             foreach (var f in files) File.WriteAllBytes(f, good[f]);
@@ -142,7 +137,7 @@ public class FileFuzzTests
             File.WriteAllBytes(target, target.EndsWith(".json", StringComparison.Ordinal)
                 ? System.Text.Encoding.UTF8.GetBytes(m.Text(System.Text.Encoding.UTF8.GetString(good[target])))
                 : target.EndsWith(".safetensors", StringComparison.Ordinal) && i % 2 == 0 ? MutateHeader(m, good[target]) : m.Bytes(good[target]));
-        }, () => TrainingCheckpoint.Load(checkpoint, optimizer, store), checkpoint, typeof(TrainingCheckpointException), typeof(CheckpointFormatException));
+        }, () => saved.Load(), checkpoint, typeof(TrainingCheckpointException), typeof(CheckpointFormatException));
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using LoraDsl.Training;
+using LoraDsl.Outputs;
 
-namespace LoraDsl.Outputs;
+namespace LoraDsl.Training;
 
 /// <summary>
 /// The output folder of a training run. A run starts only in a new or empty folder, continues only
@@ -12,6 +12,8 @@ namespace LoraDsl.Outputs;
 /// </summary>
 public static partial class RunFolder
 {
+    public const string AdapterName = "adapter";
+
     /// <summary>
     /// Makes <paramref name="outputDirectory"/> ready and returns its full path. On resume, leftovers of a
     /// crash are cleaned (temp folders deleted, a checkpoint left aside restored) and metrics.jsonl/csv
@@ -45,7 +47,7 @@ public static partial class RunFolder
             throw new OutputFolderException(output, "holds files that are not a LoraDsl run; a run starts only in a new or empty folder. Choose another output folder.");
         if (!overwrite)
             throw new OutputFolderException(output, "holds an earlier run; pass --resume " +
-                $"{Path.Combine(output, Trainer.LastCheckpointName)} to continue it, --overwrite to replace it, or choose a new output folder.");
+                $"{Path.Combine(output, TrainingCheckpoint.LastName)} to continue it, --overwrite to replace it, or choose a new output folder.");
         if (MergedModelFolder.IsSameOrInside(Environment.CurrentDirectory, output))
             throw new OutputFolderException(output, "is (or holds) the working directory; it cannot be replaced. Choose a new output folder.");
         // Swap an empty marked folder in first, then delete the old run: a crash leaves one or the other.
@@ -61,7 +63,7 @@ public static partial class RunFolder
     public static bool IsLoraDslRun(string folder)
     {
         if (OutputMarker.Read(folder) == OutputKind.Run) return true;
-        var manifest = Path.Combine(folder, Trainer.RunFile);
+        var manifest = Path.Combine(folder, RunManifest.FileName);
         if (!File.Exists(manifest)) return false;
         try
         {
