@@ -66,7 +66,8 @@ public static class RecipeSettings
     {
         foreach (var setting in All)
             if (setting.Info.Matches(key)) return setting;
-        var suggestion = DslMessages.Closest(key, All.SelectMany(r => r.Info.Aliases.Prepend(r.Key))) is { } s ? $" (did you mean '{s}'?)" : "";
+        var close = DslMessages.Closest(key, All.SelectMany(r => r.Info.Aliases.Prepend(r.Key)));
+        var suggestion = close is null ? "" : $" (did you mean '{All.First(r => r.Info.Matches(close)).Key}'?)";
         throw new RecipeValidationException($"Recipe '{recipeName}' has no setting '{key}'{suggestion}; known keys: {string.Join(", ", Keys)}.");
     }
 
