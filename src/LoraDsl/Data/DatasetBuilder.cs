@@ -42,14 +42,17 @@ public static class DatasetBuilder
     static PreparedDataset Classification(DataOptions options, ITextTokenizer tokenizer, List<DataRecord> all, List<DataRecord> train, List<DataRecord> validation)
     {
         var labels = ClassificationEncoder.ResolveLabels(all, options);
+        List<TokenizedExample> trainExamples = [.. train.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))];
+        List<TokenizedExample> validationExamples = [.. validation.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))];
         return new PreparedDataset
         {
             Task = options.Task,
             Labels = labels,
-            Train = [.. train.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))],
-            Validation = [.. validation.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))],
+            Train = trainExamples,
+            Validation = validationExamples,
             PadId = tokenizer.PadId,
             Files = options.Files,
+            Warnings = LabelCensus.Warning(labels, trainExamples.Concat(validationExamples), options.Files) is { } typo ? [typo] : [],
         };
     }
 

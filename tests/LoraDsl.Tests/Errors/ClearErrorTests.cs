@@ -186,4 +186,20 @@ public class ClearErrorTests
             Environment.SetEnvironmentVariable(LoraDsl.Native.TorchDevice.EnvironmentVariable, before);
         }
     }
+
+    [Fact]
+    public void A_label_typo_that_makes_a_third_class_is_warned_with_every_class_and_count()
+    {
+        using var dir = new TempFolder();
+        var lines = Enumerable.Range(0, 60).Select(i => $"{{\"text\":\"t {i}\",\"label\":\"{(i == 7 ? "postive" : i % 2 == 0 ? "positive" : "negative")}\"}}");
+        var file = dir.Write("reviews.jsonl", string.Join('\n', lines));
+        var data = DatasetBuilder.Build(new DataOptions { Files = [file], ValidationFraction = 0, MaxTokens = 16 }, TrainingFixture.Tokenizer);
+        var warning = Assert.Single(data.Warnings);
+        Assert.Contains(file, warning);
+        Assert.Contains("'postive' (1) looks like a typo of 'positive' (30)", warning);
+        Assert.Contains("negative 29", warning);
+
+        var clean = dir.Write("clean.jsonl", string.Join('\n', lines.Select(l => l.Replace("postive", "positive", StringComparison.Ordinal))));
+        Assert.Empty(DatasetBuilder.Build(new DataOptions { Files = [clean], ValidationFraction = 0, MaxTokens = 16 }, TrainingFixture.Tokenizer).Warnings);
+    }
 }
