@@ -123,6 +123,7 @@ public static class RecipeEmitter
         writer.Line($"var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);");
         writer.Line("var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);");
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
+        writer.Line("foreach (var warning in data.Warnings) context.Log($\"warning: {warning}\");");
         writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
         writer.Line();
 

@@ -39,6 +39,7 @@ namespace Samples
             var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
             var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
+            foreach (var warning in data.Warnings) context.Log($"warning: {warning}");
             using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
