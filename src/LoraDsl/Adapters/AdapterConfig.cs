@@ -129,9 +129,12 @@ public sealed record AdapterConfig
     }
 
     /// <summary>Writes the config atomically (temp file beside it, then rename).</summary>
-    public void Write(string path)
+    public void Write(string path) => WriteJson(path, ToJson());
+
+    /// <summary>Writes <paramref name="json"/> indented, atomically (temp file beside it, then rename).</summary>
+    internal static void WriteJson(string path, JsonObject json)
     {
-        var text = ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var text = json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -146,8 +149,8 @@ public sealed record AdapterConfig
         }
     }
 
-    /// <summary>Reads a config PEFT (or this runtime) wrote; unknown keys are ignored, PEFT's defaults fill absent ones.</summary>
-    public static AdapterConfig Read(string path)
+    /// <summary>The config file as a JSON object; a missing or malformed file is a <see cref="CheckpointFormatException"/>.</summary>
+    internal static JsonObject ReadJson(string path)
     {
         if (!File.Exists(path))
             throw new CheckpointFormatException($"Adapter config '{path}' does not exist: a PEFT adapter folder holds {AdapterFiles.ConfigFile} and {AdapterFiles.WeightsFile}.");
@@ -162,10 +165,20 @@ public sealed record AdapterConfig
             throw new CheckpointFormatException($"Adapter config '{path}' is not valid JSON: {e.Message}", e);
         }
 
+        return json;
+    }
+
+    /// <summary>
+    /// Reads a config PEFT (or this runtime) wrote; unknown keys are ignored, PEFT's defaults fill absent ones.
+    /// An AdaLoRA config reads as its LoRA fields (its rank_pattern, of kept flags, is <see cref="AdaLoraAdapterConfig"/>'s).
+    /// </summary>
+    public static AdapterConfig Read(string path)
+    {
+        var json = ReadJson(path);
         var peftType = Text(json, "peft_type", path)
             ?? throw new CheckpointFormatException($"Adapter config '{path}' has no 'peft_type'.");
-        if (peftType != "LORA")
-            throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' adapters load.");
+        if (peftType is not ("LORA" or AdaLoraAdapterConfig.PeftTypeName))
+            throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' and 'ADALORA' adapters load.");
 
         var target = json["target_modules"];
         var config = new AdapterConfig
@@ -192,7 +205,7 @@ public sealed record AdapterConfig
             // Weights come from the file, so any other init (pissa, olora, false) only mattered at training time.
             InitLoraWeights = json["init_lora_weights"] is JsonValue init && init.TryGetValue<string>(out var name) && name == "gaussian"
                 ? LoraInit.Gaussian : LoraInit.Default,
-            RankPattern = Pattern(json, "rank_pattern", path, n => n.GetValue<int>()),
+            RankPattern = peftType == "LORA" ? Pattern(json, "rank_pattern", path, n => n.GetValue<int>()) : new Dictionary<string, int>(),
             AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
         };
         // Checked here, so that the error names this file and field rather than a LoRA option.
@@ -208,7 +221,7 @@ public sealed record AdapterConfig
         return config;
     }
 
-    static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
+    internal static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
         json[key] is null ? null : Convert<T>(json[key]!, key, path);
 
     static string? Text(JsonObject json, string key, string path) =>

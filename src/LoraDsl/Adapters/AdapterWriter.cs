@@ -68,7 +68,7 @@ public static class AdapterWriter
     /// PEFT's list of module-name suffixes when those suffixes select exactly the adapted modules;
     /// otherwise the full paths (a list entry also matches a whole path), so PEFT adapts the same set.
     /// </summary>
-    static IReadOnlyList<string> TargetModules(PretrainedModel model, LoraInjection injection)
+    internal static IReadOnlyList<string> TargetModules(PretrainedModel model, LoraInjection injection)
     {
         var adapted = injection.Modules.Select(m => m.Path).ToHashSet(StringComparer.Ordinal);
         var suffixes = adapted.Select(Suffix).ToHashSet(StringComparer.Ordinal);
@@ -83,7 +83,7 @@ public static class AdapterWriter
     static string Suffix(string path) => path[(path.LastIndexOf('.') + 1)..];
 
     /// <summary>config.json's "_name_or_path", else the folder it was loaded from.</summary>
-    static string? BaseModelName(PretrainedModel model)
+    internal static string? BaseModelName(PretrainedModel model)
     {
         if (model.Config.Raw["_name_or_path"] is { } node && node.GetValueKind() == JsonValueKind.String) return node.GetValue<string>();
         return model.Config.SourcePath is { } source ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;

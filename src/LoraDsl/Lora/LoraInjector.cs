@@ -14,8 +14,9 @@ public static class LoraInjector
     /// <summary>
     /// Wraps every target (or adds the adapter to an existing wrapper) and freezes the rest. All paths
     /// are checked before the model is touched, so a bad path leaves the model unchanged.
+    /// <paramref name="variant"/> null picks plain LoRA or DoRA from the options.
     /// </summary>
-    public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets)
+    public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets, ILoraVariant? variant = null)
     {
         options.Validate();
         var targetList = targets.ToList();
@@ -42,7 +43,7 @@ public static class LoraInjector
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
             var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
-            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant: null);
+            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>BERT with a linear head on the pooled output: <c>bert.*</c> + <c>classifier</c>, as Hugging Face's class of the same name.</summary>
-public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
+public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost, IInputEmbeddings
 {
     readonly BertModel bert;
     readonly Dropout dropout;
@@ -29,6 +29,8 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
 
     /// <summary>The encoder under the <c>bert.</c> prefix.</summary>
     public BertModel Bert => bert;
+
+    public Embedding InputEmbeddings => bert.Embeddings.WordEmbeddings;
 
     /// <summary>Logits [B, num_labels].</summary>
     public override Tensor Forward(ModelInputs inputs)

@@ -21,6 +21,8 @@ public sealed class BertModel : nn.Module
 
     public BertConfig Config { get; }
 
+    public BertEmbeddings Embeddings => embeddings;
+
     /// <summary>The last hidden state [B,T,H]; padded positions (attention mask 0) are computed but never attended to.</summary>
     public Tensor Encode(ModelInputs inputs)
     {

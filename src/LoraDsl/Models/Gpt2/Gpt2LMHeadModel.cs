@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 language model: <c>transformer.*</c> plus <c>lm_head</c> tied to <c>transformer.wte.weight</c>.</summary>
-public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
+public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly Gpt2Model transformer;
     nn.Module<Tensor, Tensor> lm_head;
@@ -23,6 +23,8 @@ public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
     }
 
     public Gpt2Config Gpt2Config { get; }
+
+    public TorchSharp.Modules.Embedding InputEmbeddings => transformer.Wte;
 
     public IReadOnlyList<string> TiedKeys => Gpt2Config.TieWordEmbeddings ? ["lm_head.weight"] : [];
 

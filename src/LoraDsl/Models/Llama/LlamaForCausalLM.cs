@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
+public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly LlamaModel model;
     nn.Module<Tensor, Tensor> lm_head;
@@ -26,6 +26,8 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
     }
 
     public LlamaConfig LlamaConfig { get; }
+
+    public TorchSharp.Modules.Embedding InputEmbeddings => model.EmbedTokens;
 
     public IReadOnlyList<string> TiedKeys => LlamaConfig.TieWordEmbeddings ? ["lm_head.weight"] : [];
 
