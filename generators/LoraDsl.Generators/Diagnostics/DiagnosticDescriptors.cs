@@ -7,7 +7,12 @@ namespace LoraDsl.Generators.Diagnostics;
 public static class DiagnosticDescriptors
 {
     private const string Category = "LoraDsl";
-    private const string HelpLink = "docs/diagnostics.md";
+
+    /// <summary>The repository the help links point into; the same address as RepositoryUrl in Directory.Build.props (a test keeps them equal).</summary>
+    public const string RepositoryUrl = "https://github.com/loradsl/LoraDsl";
+
+    /// <summary>Each diagnostic's help link: its row's anchor in docs/diagnostics.md, absolute so that it works for a package user.</summary>
+    public const string HelpLinkBase = RepositoryUrl + "/blob/main/docs/diagnostics.md#";
 
     public static readonly DiagnosticDescriptor UnknownModule = Error("LORA001", "Unknown module for the architecture", DslMessages.UnknownModule);
     public static readonly DiagnosticDescriptor MissingRole = Error("LORA002", "The architecture has no module with this role", DslMessages.MissingRole);
@@ -24,7 +29,7 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateRecipeName = new(
         "LORA010", "Two recipes share one name", DslMessages.DuplicateRecipeName, Category, DiagnosticSeverity.Error, true,
-        helpLinkUri: HelpLink, customTags: WellKnownDiagnosticTags.CompilationEnd);
+        helpLinkUri: HelpLink("LORA010"), customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor MalformedPathTemplate = Error("LORA011", "Malformed module path template", DslMessages.MalformedPathTemplate);
     public static readonly DiagnosticDescriptor DuplicateModuleName = Error("LORA012", "Duplicate module name in an architecture", DslMessages.DuplicateModuleName);
@@ -50,8 +55,10 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor SettingHasNoEffect = Warning("LORA023", "Setting has no effect", DslMessages.SettingHasNoEffect);
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink);
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    private static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 }

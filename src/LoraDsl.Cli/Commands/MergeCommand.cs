@@ -2,10 +2,15 @@ using System.CommandLine;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
 using LoraDsl.Outputs;
+using LoraDsl.Quantization;
 
 namespace LoraDsl.Cli.Commands;
 
-/// <summary>`merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir`: W + Σ s·BA of the active adapters folded into the base, saved as a Hugging Face folder.</summary>
+/// <summary>
+/// `merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir [--dtype fp32|bf16] [--into-4bit]`: W + Σ s·BA of the
+/// active adapters folded into the base, saved as a Hugging Face folder. A 4-bit base is dequantised and saved dense in
+/// --dtype, or with --into-4bit requantised (which rounds; the warning says by how much).
+/// </summary>
 static class MergeCommand
 {
     public static Command Create()
@@ -15,15 +20,31 @@ static class MergeCommand
         adapter.Required = true;
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint: new or empty", Required = true };
+        var dtype = CommonOptions.Dtype();
+        dtype.Description = "Dtype of the saved weights: fp32 (default) or bf16; the merge itself runs in fp32";
+        var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
-        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint") { adapter, use, model, output, overwrite };
+        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint")
+        {
+            adapter, use, model, output, overwrite, dtype, intoFourBit,
+        };
         command.SetAction(parsed =>
         {
             // Refuse a bad --output before the loading and merging.
             var inputs = InputsOf(parsed.GetValue(adapter), parsed.GetValue(model));
             MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), inputs);
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
-            var merged = LoraInjector.MergeAndUnload(session.Model);
+            var saveDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
+            var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
+            IReadOnlyList<string> merged;
+            if (parsed.GetValue(intoFourBit))
+            {
+                if (!fourBitBase) throw new ArgumentException("--into-4bit needs a 4-bit base model (a folder `quantize` wrote).");
+                var report = QuantizedMerge.MergeIntoFourBit(session.Model);
+                if (report.Warning is { } warning) Console.Error.WriteLine($"warning: {warning}");
+                merged = report.MergedPaths;
+            }
+            else merged = fourBitBase ? QuantizedMerge.MergeToDense(session.Model, saveDtype) : LoraInjector.MergeAndUnload(session.Model);
             if (session.Labels is { } labels)
             {
                 // Hugging Face reads class names from config.json.
@@ -33,7 +54,7 @@ static class MergeCommand
             }
             var target = parsed.GetValue(output)!;
             var written = MergedModelFolder.Write(target, parsed.GetValue(overwrite),
-                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder), [.. inputs, session.CheckpointDirectory]);
+                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder, saveDtype), [.. inputs, session.CheckpointDirectory]);
             Console.WriteLine($"merged {merged.Count} modules into {written}");
             return 0;
         });

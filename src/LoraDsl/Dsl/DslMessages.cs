@@ -48,6 +48,7 @@ public static class DslMessages
     public const string NoEffectBecauseNoValidation = "data.validation_fraction is 0, so there is no validation split to evaluate";
     /// <summary>{0} the data task.</summary>
     public const string NoEffectBecauseNotClassification = "the data task is '{0}', and labels are read for classification only";
+    public const string AdaLoraWithDora = "AdaLoRA does not support DoRA (PEFT refuses the combination too): turn one of them off";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>
