@@ -37,8 +37,8 @@ public static class LoraDslCli
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // One line a person can act on; the stack only when asked for.
-            Console.Error.WriteLine($"error: {e.GetBaseException().Message}");
+            // The messages a person can act on; the stack only when asked for.
+            ErrorReport.Write(e, Console.Error);
             if (Environment.GetEnvironmentVariable("LORADSL_DEBUG") == "1") Console.Error.WriteLine(e);
             return 1;
         }

@@ -10,8 +10,12 @@ namespace LoraDsl.Cli;
 /// <summary>A base model (and optionally named PEFT adapters on it) loaded for eval, predict, generate, merge, inspect and logits.</summary>
 sealed class ModelSession : IDisposable
 {
-    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, IReadOnlyList<AdapterArgument> adapterFolders, IReadOnlyList<string>? labels)
+    readonly TokenizerNotFoundException? tokenizerProblem;
+
+    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, TokenizerNotFoundException? tokenizerProblem,
+        IReadOnlyList<AdapterArgument> adapterFolders, IReadOnlyList<string>? labels)
     {
+        this.tokenizerProblem = tokenizerProblem;
         CheckpointDirectory = checkpointDirectory;
         Model = model;
         Tokenizer = tokenizer;
@@ -29,8 +33,9 @@ sealed class ModelSession : IDisposable
     public ModelAdapters Adapters => ModelAdapters.Of(Model);
     public IReadOnlyList<string>? Labels { get; }
 
+    /// <summary>The tokenizer, or the loader's own error (missing files, or unreadable ones and why).</summary>
     public TextTokenizer RequireTokenizer() =>
-        Tokenizer ?? throw new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
+        Tokenizer ?? throw tokenizerProblem ?? new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
 
     /// <summary>
     /// <paramref name="model"/> is a folder or a built-in name; without it the first adapter's
@@ -60,16 +65,18 @@ sealed class ModelSession : IDisposable
             if (active is null) adaptersOfModel.Disable();
             else if (active.Count > 0) adaptersOfModel.SetActive([.. active]);
             TextTokenizer? tokenizer = null;
+            TokenizerNotFoundException? problem = null;
             try
             {
                 tokenizer = TokenizerLoader.Load(directory);
             }
-            catch (TokenizerNotFoundException)
+            catch (TokenizerNotFoundException e)
             {
-                // logits and merge work on ids and weights alone.
+                // logits and merge work on ids and weights alone; the others report this when they need a tokenizer.
+                problem = e;
             }
             loaded.eval();
-            return new ModelSession(directory, loaded, tokenizer, folders, labels);
+            return new ModelSession(directory, loaded, tokenizer, problem, folders, labels);
         }
         catch
         {

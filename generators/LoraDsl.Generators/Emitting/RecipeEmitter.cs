@@ -128,13 +128,14 @@ public static class RecipeEmitter
         writer.Line(shape.AdaLora
             ? $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
             : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
-        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);");
+        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);");
         writer.Line();
 
         writer.Line("// Checkpoint, tokenizer and the examples tokenized for it.");
         writer.Line($"var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);");
         writer.Line("var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);");
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
+        writer.Line("foreach (var warning in data.Warnings) context.Log($\"warning: {warning}\");");
         writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
         writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
         writer.Line();

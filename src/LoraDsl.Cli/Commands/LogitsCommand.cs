@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LoraDsl.Models;
+using LoraDsl.Native;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Cli.Commands;
@@ -23,6 +24,7 @@ static class LogitsCommand
             var tokens = parsed.GetValue(ids)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--ids: '{s}' is not a token id."))
                 .ToArray();
+            if (tokens.Length == 0) throw new ArgumentException("--ids: give at least one token id, e.g. --ids 15496,995.");
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu", CommonOptions.ParseDtype(parsed.GetValue(dtype)));
             if (tokens.Any(t => t < 0 || t >= session.Model.Config.VocabSize))
                 throw new ArgumentException($"--ids: every id must be in [0, {session.Model.Config.VocabSize}).");
@@ -46,5 +48,5 @@ static class LogitsCommand
     }
 
     static object ToNested(Tensor t) =>
-        t.dim() == 1 ? t.data<float>().ToArray() : Enumerable.Range(0, (int)t.shape[0]).Select(i => t[i].data<float>().ToArray()).ToArray();
+        t.dim() == 1 ? HostMemory.ToArray<float>(t) : Enumerable.Range(0, (int)t.shape[0]).Select(i => HostMemory.ToArray<float>(t[i])).ToArray();
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
+using LoraDsl.Outputs;
 using LoraDsl.Quantization;
 
 namespace LoraDsl.Cli.Commands;
@@ -18,16 +19,20 @@ static class MergeCommand
         var use = CommonOptions.Use();
         adapter.Required = true;
         var model = CommonOptions.Model();
-        var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint: new or empty", Required = true };
         var dtype = CommonOptions.Dtype();
         dtype.Description = "Dtype of the saved weights: fp32 (default) or bf16; the merge itself runs in fp32";
         var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
         var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint")
         {
-            adapter, use, model, output, dtype, intoFourBit,
+            adapter, use, model, output, overwrite, dtype, intoFourBit,
         };
         command.SetAction(parsed =>
         {
+            // Refuse a bad --output before the loading and merging.
+            var inputs = InputsOf(parsed.GetValue(adapter), parsed.GetValue(model));
+            MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), inputs);
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             var saveDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
             var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
@@ -48,10 +53,15 @@ static class MergeCommand
                 raw["label2id"] = new System.Text.Json.Nodes.JsonObject(labels.Select((l, i) => KeyValuePair.Create(l, (System.Text.Json.Nodes.JsonNode?)i)));
             }
             var target = parsed.GetValue(output)!;
-            HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target, saveDtype);
-            Console.WriteLine($"merged {merged.Count} modules into {Path.GetFullPath(target)}");
+            var written = MergedModelFolder.Write(target, parsed.GetValue(overwrite),
+                folder => HfCheckpointWriter.WriteInto(session.Model, session.CheckpointDirectory, folder, saveDtype), [.. inputs, session.CheckpointDirectory]);
+            Console.WriteLine($"merged {merged.Count} modules into {written}");
             return 0;
         });
         return command;
     }
+
+    /// <summary>The folders this merge reads: every --adapter folder and a --model folder.</summary>
+    static string[] InputsOf(IReadOnlyList<string>? adapters, string? model) =>
+        [.. AdapterArgument.ParseAll(adapters).Select(a => a.Directory), .. model is not null && Directory.Exists(model) ? [model] : Array.Empty<string>()];
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LoraDsl.Models;
+using LoraDsl.Native;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Cli.Commands;
@@ -45,9 +46,9 @@ static class PredictCommand
             if (tokenizer.EosId is { } eos && ids.Length == maxTokens) ids[^1] = eos;
             var input = tensor(ids, device: device).unsqueeze(0);
             var probabilities = session.Model.Forward(new ModelInputs(input)).softmax(-1)[0];
-            var best = (int)probabilities.argmax().item<long>();
+            var best = (int)HostMemory.Item<long>(probabilities.argmax());
             var label = session.Labels is { } names && best < names.Count ? names[best] : best.ToString(CultureInfo.InvariantCulture);
-            yield return (label, probabilities[best].item<float>(), text);
+            yield return (label, HostMemory.Item<float>(probabilities[best]), text);
         }
     }
 

@@ -14,19 +14,30 @@ static class TrainCommand
         var set = CommonOptions.Set();
         var device = CommonOptions.Device();
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint folder (e.g. runs/x/checkpoint-last)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier run in the output folder (only a folder LoraDsl wrote as a run)" };
         var command = new Command("train", "Train a recipe: load the checkpoint, place adapters, tokenize the data, train, save the adapter")
         {
-            recipe, set, device, resume,
+            recipe, set, device, resume, overwrite,
         };
         command.SetAction(parsed =>
         {
             var entry = catalog.Find(parsed.GetValue(recipe)!);
+            using var interruption = TrainingInterruption.Listen(Console.Error);
             var report = entry.Run(new RecipeRunContext
             {
                 Overrides = RecipeCatalog.Overrides(parsed.GetValue(set)),
                 Device = parsed.GetValue(device)!,
                 ResumeFrom = parsed.GetValue(resume),
+                Overwrite = parsed.GetValue(overwrite),
+                Cancellation = interruption.Token,
             });
+            if (report.Training is { Status: TrainingStatus.Cancelled, LastCheckpoint: { } checkpoint } stopped)
+            {
+                var sets = string.Concat((parsed.GetValue(set) ?? []).Select(s => $" --set {s}"));
+                Console.Error.WriteLine($"interrupted: {stopped.Message}");
+                Console.Error.WriteLine($"to resume: train {entry.Name}{sets} --resume {checkpoint}");
+                return 130; // as a shell reports a process Ctrl+C ended
+            }
             PrintComparison(report.Before, report.Training.Evaluations.LastOrDefault());
             var final = report.Training.Steps.Count > 0 ? report.Training.Steps[^1].Loss : double.NaN;
             Console.WriteLine($"{report.Recipe}: {report.AdaptersPlaced} adapters, {report.TrainingExamples} training examples, " +

@@ -162,11 +162,11 @@ public sealed class AdaLoraAllocator : IDisposable
         var triplets = modules.Select(m => TripletScore(m.Adapter)).ToList();
         var prune = Schedule.InitialBudget - budget;
         // kthvalue needs k >= 1: at the full budget nothing is pruned.
-        var threshold = prune > 0 ? cat(triplets, 0).kthvalue(prune, 0).values.item<float>() : float.NegativeInfinity;
+        var threshold = prune > 0 ? Native.HostMemory.Item<float>(cat(triplets, 0).kthvalue(prune, 0).values) : float.NegativeInfinity;
         var pattern = new Dictionary<string, bool[]>(StringComparer.Ordinal);
         for (var i = 0; i < modules.Count; i++)
         {
-            var kept = triplets[i].gt(threshold).data<bool>().ToArray();
+            var kept = Native.HostMemory.ToArray<bool>(triplets[i].gt(threshold)); // the triplets live on the adapter's device
             pattern[modules[i].Path] = kept;
             AdaLoraVariant.Instance.SetKeptRanks(modules[i].Adapter, kept);
         }

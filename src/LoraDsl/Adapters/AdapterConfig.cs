@@ -181,13 +181,13 @@ public sealed record AdapterConfig
             throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' and 'ADALORA' adapters load.");
 
         var target = json["target_modules"];
-        return new AdapterConfig
+        var config = new AdapterConfig
         {
             PeftType = peftType,
             R = Value<int>(json, "r", path) ?? 8,
             LoraAlpha = Value<double>(json, "lora_alpha", path) ?? 8,
             LoraDropout = Value<double>(json, "lora_dropout", path) ?? 0,
-            TargetModules = target is JsonArray array ? [.. array.Select(n => n!.GetValue<string>())] : [],
+            TargetModules = target is JsonArray array ? Strings(array, "target_modules", path) : [],
             TargetModulesPattern = target is JsonValue v && v.TryGetValue<string>(out var s) ? s : null,
             Bias = Text(json, "bias", path) switch
             {
@@ -197,7 +197,7 @@ public sealed record AdapterConfig
                 var other => throw new AdapterMismatchException($"Adapter config '{path}': bias '{other}' is not one of none, all, lora_only."),
             },
             FanInFanOut = Value<bool>(json, "fan_in_fan_out", path) ?? false,
-            ModulesToSave = json["modules_to_save"] is JsonArray save ? [.. save.Select(n => n!.GetValue<string>())] : null,
+            ModulesToSave = json["modules_to_save"] is JsonArray save ? Strings(save, "modules_to_save", path) : null,
             TaskType = Text(json, "task_type", path),
             BaseModelNameOrPath = Text(json, "base_model_name_or_path", path),
             UseRsLora = Value<bool>(json, "use_rslora", path) ?? false,
@@ -208,6 +208,17 @@ public sealed record AdapterConfig
             RankPattern = peftType == "LORA" ? Pattern(json, "rank_pattern", path, n => n.GetValue<int>()) : new Dictionary<string, int>(),
             AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
         };
+        // Checked here, so that the error names this file and field rather than a LoRA option.
+        void Require(bool ok, string field, string rule, object value)
+        {
+            if (!ok) throw new CheckpointFormatException($"Adapter config '{path}': '{field}' is {value}; it {rule}.");
+        }
+        Require(config.R > 0, "r", "must be positive", config.R);
+        Require(config.LoraAlpha > 0, "lora_alpha", "must be positive", config.LoraAlpha);
+        Require(config.LoraDropout is >= 0 and < 1, "lora_dropout", "must be in [0, 1)", config.LoraDropout);
+        foreach (var (key, rank) in config.RankPattern) Require(rank > 0, $"rank_pattern.{key}", "must be positive", rank);
+        foreach (var (key, alpha) in config.AlphaPattern) Require(alpha > 0, $"alpha_pattern.{key}", "must be positive", alpha);
+        return config;
     }
 
     internal static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
@@ -227,6 +238,10 @@ public sealed record AdapterConfig
             throw new CheckpointFormatException($"Adapter config '{path}': '{key}' has the value {node.ToJsonString()}, not a {typeof(T).Name}.", e);
         }
     }
+
+    static string[] Strings(JsonArray array, string key, string path) =>
+        [.. array.Select((n, i) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s
+            : throw new CheckpointFormatException($"Adapter config '{path}': {key}[{i}] is {n?.ToJsonString() ?? "null"}, not a module name."))];
 
     static Dictionary<string, T> Pattern<T>(JsonObject json, string key, string path, Func<JsonNode, T> read)
     {

@@ -68,6 +68,9 @@ public static partial class AdapterReader
         {
             if (!key.StartsWith(AdapterFiles.TensorPrefix, StringComparison.Ordinal))
                 throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' does not start with '{AdapterFiles.TensorPrefix}', as PEFT's names do.");
+            // An integer or bool tensor copied into a float weight would make the adapter a silent no-op.
+            if (!value.is_floating_point())
+                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has dtype {value.dtype}; adapter weights must be floating point (F32, F16 or BF16).");
             var name = key[AdapterFiles.TensorPrefix.Length..];
             var match = LoraWeightKey().Match(name) is { Success: true } m ? m : ExtraKey().Match(name);
             if (match.Success)
@@ -79,6 +82,7 @@ public static partial class AdapterReader
             else plain.Add((key, name, value));
         }
         if (lora.Count == 0) throw new AdapterMismatchException($"Adapter file '{file}' holds no LoRA tensors (*.lora_A.weight / *.lora_B.weight).");
+        CheckTargetModules(file, model, config);
 
         var slices = ReadSlices(file, metadata);
         var modules = new List<ModulePlan>();
@@ -181,6 +185,33 @@ public static partial class AdapterReader
         {
             throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}': {e.Message}");
         }
+    }
+
+    /// <summary>Each target_modules entry (or the pattern) must name a module of the base model, as PEFT requires.</summary>
+    static void CheckTargetModules(string file, PretrainedModel model, AdapterConfig config)
+    {
+        var configFile = Path.Combine(Path.GetDirectoryName(file)!, AdapterFiles.ConfigFile);
+        var names = model.named_modules().Select(m => m.name).Where(n => n.Length > 0).ToList();
+        if (config.TargetModulesPattern is { } pattern)
+        {
+            Regex regex;
+            try
+            {
+                regex = new Regex($"^(?:{pattern})$", RegexOptions.None, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new AdapterMismatchException($"Adapter config '{configFile}': target_modules '{pattern}' is not a valid regular expression: {e.Message}");
+            }
+            if (!names.Any(regex.IsMatch))
+                throw new AdapterMismatchException($"Adapter config '{configFile}': target_modules '{pattern}' matches no module of {model.GetType().Name}.");
+            return;
+        }
+        var unmatched = config.TargetModules.Where(t => !names.Any(n => n == t || n.EndsWith("." + t, StringComparison.Ordinal))).ToList();
+        if (unmatched.Count > 0)
+            throw new AdapterMismatchException(
+                $"Adapter config '{configFile}': target_modules {string.Join(", ", unmatched.Select(t => $"'{t}'"))} match no module of {model.GetType().Name} " +
+                "(this adapter was made for another model, or the name is misspelled).");
     }
 
     internal static void ExpectShape(string file, string key, Tensor value, long[] expected, string path, LoraBaseLayer baseLayer, int rank)

@@ -9,7 +9,7 @@ namespace LoraDsl.Checkpoints;
 /// every model tensor is found (with or without the base-model prefix), shapes match, and
 /// float stays float. Tensors are cast to the model's dtype and device on copy.
 /// </summary>
-public static class CheckpointWeights
+public static partial class CheckpointWeights
 {
     const int NamesInMessage = 12;
 
@@ -53,6 +53,12 @@ public static class CheckpointWeights
                 $"(looked for each with and without the prefix '{architecture.BaseModelPrefix}.').");
 
         var unexpected = source.Names.Where(n => !used.Contains(n) && !architecture.IsIgnoredCheckpointKey(n)).Order(StringComparer.Ordinal).ToList();
+        // Tensors of layers past the config's depth would be dropped without a word: a config/weights mismatch.
+        var extraLayers = unexpected.Where(n => FirstLayerIndex().Replace(n, ".0.", 1) is var first && first != n && used.Contains(first)).ToList();
+        if (extraLayers.Count > 0)
+            throw new CheckpointFormatException(
+                $"Checkpoint {files} holds {extraLayers.Count} tensor(s) of layers the model does not have: {List(extraLayers)}; " +
+                "config.json's layer count (num_hidden_layers / n_layer) is smaller than the checkpoint's, so these weights would be dropped.");
         if (rejectUnexpected && unexpected.Count > 0)
             throw new CheckpointFormatException($"Checkpoint {files} holds {unexpected.Count} tensor(s) the model does not use: {List(unexpected)}.");
 
@@ -80,4 +86,7 @@ public static class CheckpointWeights
 
     static string List(List<string> names) =>
         string.Join(", ", names.Take(NamesInMessage).Select(n => $"'{n}'")) + (names.Count > NamesInMessage ? $", … ({names.Count - NamesInMessage} more)" : "");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.\d+\.")]
+    private static partial System.Text.RegularExpressions.Regex FirstLayerIndex();
 }

@@ -26,32 +26,38 @@ public static class HfCheckpointWriter
         Directory.CreateDirectory(temp);
         try
         {
-            var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
-            // 4-bit codes, scales and code books keep their own dtypes whatever dtype is asked for.
-            var quantised = Quantization.ModelQuantizer.StateKeys(model);
-            using (NewDisposeScope())
-            using (no_grad())
-            {
-                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-                foreach (var (name, tensor) in model.state_dict())
-                {
-                    if (tied.Contains(name)) continue;
-                    tensors[name] = dtype is { } d && tensor.is_floating_point() && !quantised.Contains(name) ? tensor.to(d) : tensor;
-                }
-                SafetensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-            }
-            File.WriteAllText(Path.Combine(temp, "config.json"), model.Config.Raw.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            foreach (var file in TokenizerFiles)
-            {
-                var source = Path.Combine(sourceDirectory, file);
-                if (File.Exists(source)) File.Copy(source, Path.Combine(temp, file));
-            }
+            WriteInto(model, sourceDirectory, temp, dtype);
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
             Directory.Move(temp, output);
         }
         finally
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>Writes the checkpoint files into the existing, empty <paramref name="folder"/> (the caller swaps it into place).</summary>
+    public static void WriteInto(PretrainedModel model, string sourceDirectory, string folder, ScalarType? dtype = null)
+    {
+        var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
+        // 4-bit codes, scales and code books keep their own dtypes whatever dtype is asked for.
+        var quantised = Quantization.ModelQuantizer.StateKeys(model);
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (name, tensor) in model.state_dict())
+            {
+                if (tied.Contains(name)) continue;
+                tensors[name] = dtype is { } d && tensor.is_floating_point() && !quantised.Contains(name) ? tensor.to(d) : tensor;
+            }
+            SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        File.WriteAllText(Path.Combine(folder, "config.json"), model.Config.Raw.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        foreach (var file in TokenizerFiles)
+        {
+            var source = Path.Combine(sourceDirectory, file);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(folder, file));
         }
     }
 }

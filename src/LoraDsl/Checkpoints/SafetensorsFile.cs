@@ -14,6 +14,7 @@ public sealed class SafetensorsFile
 {
     const long MaxHeaderBytes = 100L * 1024 * 1024;
     const int ChunkBytes = 16 * 1024 * 1024;
+    const long MaxElements = long.MaxValue / 8;
 
     readonly Dictionary<string, SafetensorsTensorInfo> tensors;
 
@@ -66,6 +67,7 @@ public sealed class SafetensorsFile
             throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: the JSON does not parse ({e.Message}).", e);
         }
         using (document)
+        try
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: the JSON is not an object.");
@@ -83,6 +85,11 @@ public sealed class SafetensorsFile
                 entries[property.Name] = ParseEntry(path, property.Name, property.Value, dataStart, fileLength);
             }
             return new SafetensorsFile(path, entries, metadata);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's own checks: names or strings that are not UTF-8, a value of the wrong kind.
+            throw new CheckpointFormatException($"'{path}' has a corrupt safetensors header: {e.Message}", e);
         }
     }
 
@@ -104,7 +111,10 @@ public sealed class SafetensorsFile
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var dim) || dim < 0)
                 throw new CheckpointFormatException(Bad($"shape entry {d.GetRawText()} is not a non-negative integer"));
             shape.Add(dim);
-            elements = checked(elements * dim);
+            // Bound the product so that elements × 8 bytes cannot overflow a long; no real file is near this.
+            if (dim != 0 && elements > MaxElements / dim)
+                throw new CheckpointFormatException(Bad($"shape [{string.Join(", ", shapeElement.EnumerateArray().Select(e => e.GetRawText()))}] has more than {MaxElements} elements"));
+            elements *= dim;
         }
         if (!entry.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new CheckpointFormatException(Bad("no 'data_offsets' pair"));
@@ -114,7 +124,7 @@ public sealed class SafetensorsFile
         if (end - begin != elements * elementSize)
             throw new CheckpointFormatException(
                 Bad($"data_offsets span {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtypeName} needs {elements * elementSize}"));
-        if (dataStart + end > fileLength)
+        if (end > fileLength - dataStart)
             throw new CheckpointFormatException(
                 $"'{path}' is truncated: tensor '{name}' ends at byte {dataStart + end} but the file has {fileLength} bytes.");
         return new SafetensorsTensorInfo(name, dtypeName, dtype, shape.ToArray(), dataStart + begin, dataStart + end);
@@ -162,7 +172,7 @@ public sealed class SafetensorsFile
         {
             if (info.ByteLength == 0) return tensor;
             stream.Position = info.Start;
-            var target = tensor.bytes;
+            var target = Native.HostMemory.Bytes(tensor);
             var done = 0;
             while (done < target.Length)
             {

@@ -64,7 +64,7 @@ public static class SafetensorsWriter
                     file.Write(length);
                     header.Position = 0;
                     header.CopyTo(file);
-                    foreach (var t in contiguous) file.Write(t.bytes);
+                    foreach (var t in contiguous) file.Write(Native.HostMemory.Bytes(t));
                     file.Flush(flushToDisk: true);
                 }
                 File.Move(temp, path, overwrite: true);

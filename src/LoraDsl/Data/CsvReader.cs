@@ -39,13 +39,14 @@ public static class CsvReader
         var fields = new List<string>();
         var field = new StringBuilder();
         var quoted = false;
+        var quoteLine = line;
         var fieldStarted = false;
         while (true)
         {
             var c = reader.Read();
             if (c < 0)
             {
-                if (quoted) throw new DataFormatException(path, startLine, "quoted field is not closed before the end of the file.");
+                if (quoted) throw new DataFormatException(path, quoteLine, "the quoted field that opens on this line is not closed before the end of the file.");
                 fields.Add(field.ToString());
                 return fields;
             }
@@ -68,6 +69,7 @@ public static class CsvReader
             {
                 case '"' when !fieldStarted:
                     quoted = true;
+                    quoteLine = line;
                     fieldStarted = true;
                     break;
                 case '"':

@@ -10,8 +10,15 @@ public sealed class DataFormatException : Exception
         Line = line;
     }
 
+    /// <summary>A problem of the file (or files) as a whole, not of one record.</summary>
+    public DataFormatException(string filePath, string problem)
+        : base($"{filePath}: {problem}")
+    {
+        FilePath = filePath;
+    }
+
     public string FilePath { get; }
 
-    /// <summary>1-based line where the bad record starts.</summary>
+    /// <summary>1-based line where the bad record starts; 0 for a problem of the whole file.</summary>
     public int Line { get; }
 }

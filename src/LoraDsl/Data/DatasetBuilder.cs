@@ -16,7 +16,7 @@ public static class DatasetBuilder
         var records = options.Files.SelectMany(f => DataFileReader.Read(f, options.Format)).ToList();
         SplitMix64.For(options.Seed, SplitStream).Shuffle(records);
         if (options.MaxRecords is { } max && records.Count > max) records.RemoveRange(max, records.Count - max);
-        if (records.Count == 0) throw new ArgumentException($"The data files ({string.Join(", ", options.Files)}) hold no records.");
+        if (records.Count == 0) throw new DataFormatException(string.Join(", ", options.Files), "the data files hold no records.");
 
         var validationCount = (int)Math.Round(records.Count * options.ValidationFraction, MidpointRounding.AwayFromZero);
         if (validationCount >= records.Count) validationCount = records.Count - 1;
@@ -42,14 +42,17 @@ public static class DatasetBuilder
     static PreparedDataset Classification(DataOptions options, ITextTokenizer tokenizer, List<DataRecord> all, List<DataRecord> train, List<DataRecord> validation)
     {
         var labels = ClassificationEncoder.ResolveLabels(all, options);
+        List<TokenizedExample> trainExamples = [.. train.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))];
+        List<TokenizedExample> validationExamples = [.. validation.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))];
         return new PreparedDataset
         {
             Task = options.Task,
             Labels = labels,
-            Train = [.. train.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))],
-            Validation = [.. validation.Select(r => ClassificationEncoder.Encode(r, tokenizer, options, labels))],
+            Train = trainExamples,
+            Validation = validationExamples,
             PadId = tokenizer.PadId,
             Files = options.Files,
+            Warnings = LabelCensus.Warning(labels, trainExamples.Concat(validationExamples), options.Files) is { } typo ? [typo] : [],
         };
     }
 

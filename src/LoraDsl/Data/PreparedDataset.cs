@@ -17,4 +17,7 @@ public sealed class PreparedDataset
 
     /// <summary>The data files read, in order (their hashes go into run.json).</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
+
+    /// <summary>What may be wrong with data that still loads (a class a label typo made); the run should show these.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

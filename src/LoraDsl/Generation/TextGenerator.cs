@@ -87,7 +87,7 @@ public sealed class TextGenerator
     public static long Pick(Tensor logits, GenerationOptions options, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        if (options.Temperature <= 0) return logits.argmax().item<long>();
+        if (options.Temperature <= 0) return Native.HostMemory.Item<long>(logits.argmax());
         var scaled = logits / options.Temperature;
         if (options.TopK > 0 && options.TopK < scaled.shape[0])
         {
@@ -105,7 +105,7 @@ public sealed class TextGenerator
             scaled = scaled.masked_fill(dropInVocabOrder, double.NegativeInfinity);
         }
         var distribution = scaled.softmax(0);
-        return multinomial(distribution, 1, false, generator).item<long>();
+        return Native.HostMemory.Item<long>(multinomial(distribution, 1, false, generator));
     }
 
     IReadOnlyList<long> DefaultEos()

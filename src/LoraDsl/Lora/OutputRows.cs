@@ -79,7 +79,7 @@ public sealed class OutputRows : IEquatable<OutputRows>
         using var scope = NewDisposeScope();
         using var mask = ones(OutFeatures, dtype: ScalarType.Bool, device: full.device);
         foreach (var s in Slices) mask.narrow(0, s.Offset, s.Length).fill_(false);
-        return full[mask].count_nonzero().item<long>() == 0;
+        return Native.HostMemory.Item<long>(full[mask].count_nonzero()) == 0;
     }
 
     /// <summary>[[offset, length], ...], as the adapter metadata stores it.</summary>

@@ -8,8 +8,13 @@ namespace LoraDsl.Models;
 /// <summary>Typed reads of config.json fields; a wrong or missing field names the file and the field.</summary>
 public static class ConfigFields
 {
-    public static int Int(JsonObject raw, string field, string? path, int? fallback = null) =>
-        (int)Long(raw, field, path, fallback);
+    /// <summary>An integer field that must fit in 32 bits (sizes, counts, ids): a larger value is an error, never truncated.</summary>
+    public static int Int(JsonObject raw, string field, string? path, int? fallback = null)
+    {
+        var value = Long(raw, field, path, fallback);
+        return value is >= int.MinValue and <= int.MaxValue ? (int)value
+            : throw new CheckpointFormatException($"{Where(path)}: field '{field}' is {value}, outside the range of a 32-bit integer ({int.MinValue} to {int.MaxValue}).");
+    }
 
     public static long Long(JsonObject raw, string field, string? path, long? fallback = null)
     {

@@ -226,7 +226,7 @@ sealed class FourBitWeight : IDisposable
     {
         if (state.dtype != ScalarType.Byte || state.dim() != 1)
             throw new CheckpointFormatException($"Tensor '{name}' in '{file}' must be 1-D uint8 (JSON bytes); it is {state.dtype} [{string.Join(", ", state.shape)}].");
-        var bytes = state.data<byte>().ToArray();
+        var bytes = Native.HostMemory.ToArray<byte>(state);
         try
         {
             return JsonNode.Parse(bytes) as JsonObject

@@ -23,6 +23,9 @@ public sealed record RecipeRunContext
     /// <summary>Receives the run's own messages (adapters placed, trainable parameters, where files went).</summary>
     public Action<string> Log { get; init; } = Console.WriteLine;
 
+    /// <summary>Let the run replace an earlier LoraDsl run in its output folder (never other files); see <see cref="RunFolder"/>.</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>Stops the loop after the current step with checkpoint-last written (Ctrl+C).</summary>
     public CancellationToken Cancellation { get; init; }
 

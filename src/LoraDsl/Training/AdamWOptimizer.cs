@@ -9,6 +9,7 @@ public static class AdamWOptimizer
 {
     public static AdamW Create(PretrainedModel model, TrainingOptions options)
     {
+        options.Validate(); // errors in setting names, before TorchSharp's own in parameter names
         var named = TrainableParameters.Named(model);
         if (named.Count == 0) TrainableParameters.Of(model);
         var decayed = named.Where(p => !IsDecayExempt(p.Name, p.Parameter)).Select(p => p.Parameter).ToList();

@@ -36,7 +36,7 @@ public static class ChunkedLinearCrossEntropy
             throw new ArgumentException($"{y.shape[0]} targets for {h.shape[0]} hidden rows.");
         var tokens = h.shape[0];
         var counted = y.ne(TokenizedExample.IgnoreIndex);
-        var count = counted.sum().item<long>();
+        var count = Native.HostMemory.Item<long>(counted.sum());
         var scale = reduction == nn.Reduction.Mean ? 1.0 / count : 1.0; // mean over nothing is NaN, as in PyTorch
         var hiddenNeedsGrad = is_grad_enabled() && h.requires_grad;
         var weightNeedsGrad = is_grad_enabled() && weight.requires_grad;

@@ -32,10 +32,10 @@ public static class Evaluator
                 var (sum, n) = logits is null
                     ? TrainingLoss.ComputeSum(model, inputs, batch.Labels)
                     : TrainingLoss.ComputeSum(logits, batch.Labels, task);
-                lossSum += sum.item<float>();
+                lossSum += Native.HostMemory.Item<float>(sum);
                 count += n;
                 if (logits is null) continue;
-                predicted.AddRange(logits.argmax(-1).data<long>().Select(v => (int)v));
+                predicted.AddRange(Native.HostMemory.ToArray<long>(logits.argmax(-1)).Select(v => (int)v));
                 actual.AddRange(chunk.Select(e => e.Labels[0]));
             }
             var loss = count == 0 ? double.NaN : lossSum / count;

@@ -63,6 +63,40 @@ public sealed class MetricsFileWriter : ITrainingObserver, IDisposable
             m.Perplexity is { } pp ? Number(pp) : "", m.Accuracy is { } aa ? Number(aa) : ""));
     }
 
+    /// <summary>
+    /// Keeps only the lines of steps up to <paramref name="step"/> (and the CSV header) in both files, so a run
+    /// resumed from that step's checkpoint does not list the replayed steps twice. A half-written last line goes too.
+    /// </summary>
+    public static void TruncateAfter(string directory, int step)
+    {
+        Keep(Path.Combine(directory, JsonLinesFile), line =>
+        {
+            try
+            {
+                return JsonNode.Parse(line)?["step"]?.GetValue<int>() is { } s && s <= step;
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                return false;
+            }
+        });
+        Keep(Path.Combine(directory, CsvFile), line =>
+        {
+            if (line == CsvHeader) return true;
+            var fields = line.Split(',');
+            return fields.Length == CsvHeader.Split(',').Length &&
+                   int.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= step;
+        });
+
+        static void Keep(string path, Func<string, bool> keep)
+        {
+            if (!File.Exists(path)) return;
+            var lines = File.ReadAllText(path).Split('\n');
+            // The last piece is "" after a final newline, or a line a kill cut short: dropped either way.
+            AtomicFile.WriteAllText(path, string.Concat(lines[..^1].Select(l => l.TrimEnd('\r')).Where(keep).Select(l => l + Environment.NewLine)));
+        }
+    }
+
     public void Dispose()
     {
         jsonl.Dispose();

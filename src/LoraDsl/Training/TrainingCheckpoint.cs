@@ -32,8 +32,7 @@ public static class TrainingCheckpoint
         {
             adapters.Save(temp);
             optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
-            using (var rng = torch.get_rng_state())
-                File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
+            RngStateFile.Write(Path.Combine(temp, RngFile));
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         });
         return directory;
@@ -73,21 +72,22 @@ public static class TrainingCheckpoint
     {
         var folder = Locate(directory);
         var state = ReadState(folder);
-        adapters.Load(folder);
+        // Every file is checked before any is applied: a bad one leaves the model and optimizer as they were.
+        var rngPath = Path.Combine(folder, RngFile);
+        RngStateFile.Read(rngPath);
         var optimizerPath = Path.Combine(folder, OptimizerFile);
         if (!File.Exists(optimizerPath)) throw new TrainingCheckpointException(optimizerPath, "optimizer state is missing.");
+        if (new FileInfo(optimizerPath).Length == 0) throw new TrainingCheckpointException(optimizerPath, "optimizer state is empty.");
+        adapters.Load(folder);
         try
         {
             optimizer.load_state_dict(optimizerPath);
         }
         catch (Exception e) when (e is not TrainingCheckpointException)
         {
-            throw new TrainingCheckpointException(optimizerPath, $"optimizer state does not match this model's trainable parameters: {e.Message}", e);
+            throw new TrainingCheckpointException(optimizerPath, $"optimizer state cannot be read (truncated or corrupt, or written for other trainable parameters): {e.Message}", e);
         }
-        var rngPath = Path.Combine(folder, RngFile);
-        if (!File.Exists(rngPath)) throw new TrainingCheckpointException(rngPath, "RNG state is missing.");
-        using var rng = torch.tensor(File.ReadAllBytes(rngPath), ScalarType.Byte);
-        torch.set_rng_state(rng);
+        RngStateFile.Restore(rngPath);
         return state;
     }
 

@@ -58,7 +58,7 @@ public static class TrainingLoss
         using var shifted = labels[.., 1..];
         using var trained = shifted.ne(TokenizedExample.IgnoreIndex);
         using var count = trained.sum();
-        return count.item<long>();
+        return Native.HostMemory.Item<long>(count);
     }
 
     /// <summary>Position t predicts token t+1; the last position predicts nothing (-100).</summary>

@@ -49,4 +49,27 @@ public sealed record TrainingOptions
 
     /// <summary>Where checkpoints, metrics, plots and run.json go.</summary>
     public string OutputDirectory { get; init; } = "runs/default";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the recipe setting (training.*) a value breaks.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string setting, string rule, object? value)
+        {
+            if (!ok) throw new ArgumentException($"{setting} {rule}, got {value}.");
+        }
+        Require(BatchSize > 0, "training.batch_size", "must be positive", BatchSize);
+        Require(GradientAccumulationSteps > 0, "training.grad_accum", "must be positive", GradientAccumulationSteps);
+        Require(Epochs > 0, "training.epochs", "must be positive", Epochs);
+        Require(MaxSteps is null or > 0, "training.max_steps", "must be positive when set", MaxSteps);
+        Require(LearningRate > 0, "training.lr", "must be positive", LearningRate);
+        Require(WeightDecay >= 0, "training.weight_decay", "must be 0 or more", WeightDecay);
+        Require(Beta1 is >= 0 and < 1, "training.beta1", "must be in [0, 1)", Beta1);
+        Require(Beta2 is >= 0 and < 1, "training.beta2", "must be in [0, 1)", Beta2);
+        Require(Epsilon > 0, "training.epsilon", "must be positive", Epsilon);
+        Require(MaxGradNorm is null || MaxGradNorm > 0, "training.max_grad_norm", "must be positive when set", MaxGradNorm);
+        Require(WarmupFraction is >= 0 and <= 1, "training.warmup_fraction", "must be in [0, 1]", WarmupFraction);
+        Require(WarmupSteps is null or >= 0, "training.warmup_steps", "must be 0 or more", WarmupSteps);
+        Require(EvalEvery >= 0, "training.eval_every", "must be 0 or more", EvalEvery);
+        Require(SaveEvery >= 0, "training.save_every", "must be 0 or more", SaveEvery);
+    }
 }

@@ -45,12 +45,13 @@ namespace Samples
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
-            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);
+            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
             var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
             var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
+            foreach (var warning in data.Warnings) context.Log($"warning: {warning}");
             using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 

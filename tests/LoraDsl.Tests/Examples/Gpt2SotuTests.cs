@@ -24,7 +24,8 @@ public class Gpt2SotuTests
         var output = TinyCheckpoints.NewFolder("ex-gpt2-sotu-run");
         // The first 3,000 characters of 6 shipped addresses: evaluation over whole addresses takes too long for a unit test.
         var shipped = Path.Combine(AppContext.BaseDirectory, "data", "sotu-1989-2021.jsonl");
-        var excerpts = Path.Combine(output, "sotu-excerpts.jsonl");
+        // Beside the run folder, not in it: a run starts only in a new or empty folder.
+        var excerpts = Path.Combine(TinyCheckpoints.NewFolder("ex-gpt2-sotu-data"), "sotu-excerpts.jsonl");
         File.WriteAllLines(excerpts, File.ReadLines(shipped).Take(6).Select(line =>
         {
             var record = JsonNode.Parse(line)!.AsObject();

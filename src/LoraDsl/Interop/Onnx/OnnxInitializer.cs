@@ -40,7 +40,7 @@ public sealed class OnnxInitializer(string name, long[] dims, int dataType, byte
             throw new CheckpointFormatException(
                 $"ONNX initializer '{Name}' in '{source}' holds {Data.Length} bytes; shape [{string.Join(", ", shape)}] of {type} needs {expected}.");
         }
-        tensor.bytes = data;
+        data.AsSpan().CopyTo(Native.HostMemory.Bytes(tensor));
         return tensor;
     }
 }

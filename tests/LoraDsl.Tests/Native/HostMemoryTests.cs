@@ -1,0 +1,63 @@
+using System.Text.RegularExpressions;
+using LoraDsl.Native;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace LoraDsl.Tests.Native;
+
+/// <summary>
+/// Host reads of tensor values go through <see cref="HostMemory"/>, which copies device tensors to the CPU
+/// first; this is what keeps evaluation, training and generation correct on CUDA, which these machines lack.
+/// </summary>
+public partial class HostMemoryTests
+{
+    [Fact]
+    public void No_runtime_or_cli_file_reads_tensor_memory_except_through_HostMemory()
+    {
+        var root = RepositoryRoot();
+        var offenders = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories))
+        {
+            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
+            if (Path.GetFileName(file) == "HostMemory.cs") continue;
+            var lines = File.ReadAllLines(file);
+            for (var i = 0; i < lines.Length; i++)
+                if (RawRead().IsMatch(lines[i]) && !lines[i].TrimStart().StartsWith("//", StringComparison.Ordinal))
+                    offenders.Add($"{Path.GetRelativePath(root, file)}:{i + 1}: {lines[i].Trim()}");
+        }
+        Assert.True(offenders.Count == 0, "raw tensor reads (use HostMemory):\n" + string.Join('\n', offenders));
+        Assert.Matches(RawRead(), "x.data<long>()");
+        Assert.Matches(RawRead(), "loss.item<float>()");
+        Assert.Matches(RawRead(), "file.Write(t.bytes);");
+    }
+
+    [Fact]
+    public void Values_of_a_strided_view_come_back_in_row_major_order()
+    {
+        using var scope = NewDisposeScope();
+        var t = arange(6, ScalarType.Int64).reshape(2, 3).t(); // [[0,3],[1,4],[2,5]], not contiguous
+        Assert.Equal([0L, 3, 1, 4, 2, 5], HostMemory.ToArray<long>(t));
+        Assert.Equal(4L, HostMemory.Item<long>(t[1, 1]));
+        Assert.Throws<ArgumentException>(() => HostMemory.Item<long>(t));
+    }
+
+    [Fact]
+    public void Raw_bytes_are_refused_for_memory_that_is_not_on_the_cpu()
+    {
+        using var meta = empty([4], ScalarType.Float32, device: META);
+        var e = Assert.Throws<InvalidOperationException>(() => HostMemory.Bytes(meta));
+        Assert.Contains("CPU", e.Message);
+        using var cpu = ones(4);
+        Assert.Equal(16, HostMemory.Bytes(cpu).Length);
+    }
+
+    static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "LoraDsl.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No LoraDsl.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [GeneratedRegex(@"\.(data|item)<\w+>\(|\.bytes\b")]
+    private static partial Regex RawRead();
+}
