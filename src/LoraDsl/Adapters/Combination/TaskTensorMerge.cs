@@ -89,7 +89,7 @@ static class TaskTensorMerge
     {
         using var scope = NewDisposeScope();
         var sign = stacked.sign();
-        var magnitude = method == MajoritySignMethod.Total ? stacked.sum(0) : sign.sum(0);
+        var magnitude = method == MajoritySignMethod.Total ? stacked.sum(0L, keepdim: false) : sign.sum(0L, keepdim: false);
         var majority = where(magnitude >= 0, ones_like(magnitude), -ones_like(magnitude));
         return sign.eq(majority).MoveToOuterDisposeScope();
     }
@@ -98,8 +98,8 @@ static class TaskTensorMerge
     public static Tensor DisjointMerge(Tensor weighted, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var masked = (weighted * mask).sum(0);
-        var kept = mask.sum(0).to(weighted.dtype).clamp_min(1.0);
+        var masked = (weighted * mask).sum(0L, keepdim: false);
+        var kept = mask.sum(0L, keepdim: false).to(weighted.dtype).clamp_min(1.0);
         return (masked / kept).MoveToOuterDisposeScope();
     }
 
@@ -114,7 +114,7 @@ static class TaskTensorMerge
     static Tensor WeightedSum(Tensor stacked, IReadOnlyList<double> weights)
     {
         using var weighted = Weighted(stacked, weights);
-        return weighted.sum(0);
+        return weighted.sum(0L, keepdim: false);
     }
 
     static Tensor Weighted(Tensor stacked, IReadOnlyList<double> weights)
