@@ -22,6 +22,12 @@ public static class DslMessages
     public const string DuplicateRecipeName = "Recipe name '{0}' is used by both '{1}' and '{2}'; give each recipe a unique name";
     public const string MalformedPathTemplate = "Module '{0}' has a malformed path template '{1}': {2}";
     public const string DuplicateModuleName = "Architecture '{0}' declares module '{1}' twice; give each module a unique name";
+    /// <summary>{0} key, {1} builder, {2} method, {3} allowed range, {4} value.</summary>
+    public const string SettingOutOfRange = "Setting '{0}' ({1}.{2}) must be {3}, got {4}.";
+    /// <summary>{0} key, {1} value, {2} consequence.</summary>
+    public const string SettingAtMinimum = "Setting '{0}' is {1}: {2}.";
+    /// <summary>{0} key, {1} value, {2} usual minimum, {3} usual maximum.</summary>
+    public const string SettingUnusual = "Setting '{0}' is {1}, outside the usual LoRA range [{2}, {3}]; check the value.";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>

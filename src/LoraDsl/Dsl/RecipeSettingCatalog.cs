@@ -1,0 +1,77 @@
+// Linked into generators/LoraDsl.Generators: one list of recipe settings for the DSL, the attributes, --set, the diagnostics and docs/settings.md.
+using System.Collections.Generic;
+
+namespace LoraDsl.Dsl;
+
+/// <summary>
+/// Every setting a recipe can state. The runtime's <c>RecipeSettings</c> gives each one its reader and writer over a
+/// recipe definition (so <c>--set</c> reaches it); the generator checks constants written in the DSL against the same
+/// rules; <c>docs/settings.md</c> is this list.
+/// </summary>
+public static class RecipeSettingCatalog
+{
+    public static IReadOnlyList<SettingInfo> All { get; } = new[]
+    {
+        new SettingInfo("model.path", "Model", "FromDirectory", SettingKind.Text, "A Hugging Face checkpoint folder (config.json + safetensors)."),
+        new SettingInfo("model.builtin", "Model", "BuiltIn", SettingKind.Text, "A model the runtime ships or imports by name (all-MiniLM-L6-v2)."),
+
+        new SettingInfo("lora.r", "Lora", "Rank", SettingKind.Integer, "LoRA rank r.").WithAliases("lora.rank").Positive().WithErrorFormat(DslMessages.RankNotPositive),
+        new SettingInfo("lora.alpha", "Lora", "Alpha", SettingKind.Number, "LoRA alpha; scaling = alpha / r (alpha / sqrt(r) with rsLoRA).").Positive().WithErrorFormat(DslMessages.AlphaNotPositive),
+        new SettingInfo("lora.dropout", "Lora", "Dropout", SettingKind.Number, "Dropout on the LoRA branch's input.").AtLeast(0).Below(1).WithErrorFormat(DslMessages.DropoutOutOfRange),
+        new SettingInfo("lora.use_rslora", "Lora", "RsLora", SettingKind.Boolean, "rsLoRA scaling alpha / sqrt(r)."),
+        new SettingInfo("lora.use_dora", "Lora", "Dora", SettingKind.Boolean, "DoRA: a trained magnitude per output row."),
+        new SettingInfo("lora.bias", "Lora", "Bias", SettingKind.Choice, "Which biases train (PEFT's bias).").WithChoices("none", "all", "lora_only"),
+        new SettingInfo("lora.init", "Lora", "Init", SettingKind.Choice, "PEFT's init_lora_weights.").WithChoices("default", "gaussian"),
+        new SettingInfo("lora.modules_to_save", "Lora", "ModulesToSave", SettingKind.TextList, "Modules trained in full and saved with the adapter (PEFT's modules_to_save)."),
+
+        new SettingInfo("data.files", "Data", "Files", SettingKind.TextList, "Data files (JSONL, CSV or plain text), comma-separated after --set."),
+        new SettingInfo("data.format", "Data", "Format", SettingKind.Choice, "File format; auto = from the extension.").WithChoices("auto", "jsonl", "csv", "text"),
+        new SettingInfo("data.task", "Data", "Task", SettingKind.Choice, "What the model learns from the data.").WithChoices("classification", "causal_lm", "instruction"),
+        new SettingInfo("data.text_field", "Data", "TextField", SettingKind.Text, "Field holding the text."),
+        new SettingInfo("data.label_field", "Data", "LabelField", SettingKind.Text, "Field holding the label (classification)."),
+        new SettingInfo("data.labels", "Data", "Labels", SettingKind.TextList, "Class names in index order; empty = the sorted labels found in the data."),
+        new SettingInfo("data.max_tokens", "Data", "MaxTokens", SettingKind.Integer, "Truncate (classification, instructions) or pack (causal LM) to this many tokens.").Positive(),
+        new SettingInfo("data.validation_fraction", "Data", "ValidationFraction", SettingKind.Number, "Share of the examples held out for evaluation.")
+            .AtLeast(0, "no validation split: the training loop has no evaluation and no best checkpoint").Below(1),
+        new SettingInfo("data.max_records", "Data", "MaxRecords", SettingKind.Integer, "Use at most this many records (after the seeded shuffle).").Positive(),
+        new SettingInfo("data.seed", "Data", "Seed", SettingKind.Integer, "Seed of the shuffle and the validation split."),
+
+        new SettingInfo("training.lr", "Training", "LearningRate", SettingKind.Number, "Peak learning rate of AdamW.")
+            .WithAliases("training.learning_rate").Positive().UsuallyBetween(1e-6, 1e-2),
+        new SettingInfo("training.weight_decay", "Training", "WeightDecay", SettingKind.Number, "AdamW weight decay (biases and norms are exempt).").AtLeast(0),
+        new SettingInfo("training.beta1", "Training", "Beta1", SettingKind.Number, "AdamW beta1.").AtLeast(0).Below(1),
+        new SettingInfo("training.beta2", "Training", "Beta2", SettingKind.Number, "AdamW beta2.").AtLeast(0).Below(1),
+        new SettingInfo("training.epsilon", "Training", "Epsilon", SettingKind.Number, "AdamW epsilon.").Positive(),
+        new SettingInfo("training.warmup_fraction", "Training", "WarmupFraction", SettingKind.Number, "Linear warmup as a share of all optimizer steps (unless warmup_steps is set).")
+            .AtLeast(0).AtMost(0.5),
+        new SettingInfo("training.warmup_steps", "Training", "WarmupSteps", SettingKind.Integer, "Linear warmup in optimizer steps.").AtLeast(0),
+        new SettingInfo("training.decay", "Training", "Decay", SettingKind.Choice, "Learning-rate decay after warmup.").WithChoices("linear", "cosine", "constant"),
+        new SettingInfo("training.epochs", "Training", "Epochs", SettingKind.Integer, "Passes over the training split.").Positive(),
+        new SettingInfo("training.max_steps", "Training", "MaxSteps", SettingKind.Integer, "Stop after this many optimizer steps (when fewer than the epochs give).").Positive(),
+        new SettingInfo("training.batch_size", "Training", "BatchSize", SettingKind.Integer, "Examples per micro-batch.").Positive(),
+        new SettingInfo("training.grad_accum", "Training", "GradientAccumulation", SettingKind.Integer, "Micro-batches per optimizer step.")
+            .WithAliases("training.gradient_accumulation_steps").Positive(),
+        new SettingInfo("training.max_grad_norm", "Training", "MaxGradNorm", SettingKind.Number, "Clip the global gradient norm to this; 'none' disables clipping.").Positive(),
+        new SettingInfo("training.eval_every", "Training", "EvalEvery", SettingKind.Integer, "Evaluate every N optimizer steps (and at the end); 0 = only at the end.").AtLeast(0),
+        new SettingInfo("training.save_every", "Training", "SaveEvery", SettingKind.Integer, "Write checkpoint-last every N optimizer steps; 0 = only at the end (and on Ctrl+C).").AtLeast(0),
+        new SettingInfo("training.log_every", "Training", "LogEvery", SettingKind.Integer, "Report progress every N optimizer steps.").Positive(),
+        new SettingInfo("training.seed", "Training", "Seed", SettingKind.Integer, "Seed of the initial weights, dropout and the batch order."),
+        new SettingInfo("training.output_dir", "Training", "OutputDirectory", SettingKind.Text, "The run folder: adapter, checkpoints, metrics, plots, run.json."),
+    };
+
+    /// <summary>The setting <paramref name="key"/> names (or an alias of it), or null.</summary>
+    public static SettingInfo? Find(string key)
+    {
+        foreach (var setting in All)
+            if (setting.Matches(key)) return setting;
+        return null;
+    }
+
+    /// <summary>The setting a builder method sets (e.g. "Training", "LearningRate"), or null.</summary>
+    public static SettingInfo? ForMethod(string builder, string method)
+    {
+        foreach (var setting in All)
+            if (setting.Builder == builder && setting.Method == method) return setting;
+        return null;
+    }
+}
