@@ -21,6 +21,7 @@ public static class LoraDslCli
             PredictCommand.Create(),
             GenerateCommand.Create(),
             MergeCommand.Create(),
+            CombineCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
         };
