@@ -23,8 +23,13 @@ public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection inject
         foreach (var module in injection.Modules)
         {
             var adapter = module.Adapter;
-            Copy(stored, AdapterFiles.LoraA(module.Path), adapter.A);
-            using var fullB = Read(stored, AdapterFiles.LoraB(module.Path));
+            // A converted PiSSA/OLoRA checkpoint holds [A; A₀] and [B, −B₀]; the live adapter trains A and B only.
+            var converted = adapter.InitialA is not null;
+            using var storedA = Read(stored, AdapterFiles.LoraA(module.Path));
+            using var a = converted && storedA.shape[0] == 2 * adapter.Rank ? storedA.narrow(0, 0, adapter.Rank) : storedA.alias();
+            CopyChecked(file, AdapterFiles.LoraA(module.Path), adapter.A, a);
+            using var storedB = Read(stored, AdapterFiles.LoraB(module.Path));
+            using var fullB = converted && storedB.shape[1] == 2 * adapter.Rank ? storedB.narrow(1, 0, adapter.Rank) : storedB.alias();
             using var b = adapter.RowsOf(fullB);
             CopyChecked(file, AdapterFiles.LoraB(module.Path), adapter.B, b);
             foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);

@@ -32,7 +32,22 @@ public sealed class LoraAdapter : nn.Module
         }
         dropout = nn.Dropout(options.Dropout);
         RegisterComponents();
+        // PiSSA / OLoRA move part of W into A and B; the factors they started from are kept for saving.
+        if (options.MutatesBase) (InitialA, initialB) = ResidualInit.Apply(this, baseLayer);
         variant.Initialize(this, baseLayer);
+    }
+
+    /// <summary>A as PiSSA/OLoRA initialised it (the base weight lost s·B₀A₀); null for inits that leave the base alone.</summary>
+    public Tensor? InitialA { get; }
+
+    readonly Tensor? initialB;
+
+    /// <summary>B₀ as PEFT stores it, [out, r]; null unless <see cref="InitialA"/> is set.</summary>
+    public Tensor? InitialFullB()
+    {
+        if (initialB is null) return null;
+        using var _ = no_grad();
+        return PadRows(initialB);
     }
 
     public string AdapterName { get; }
