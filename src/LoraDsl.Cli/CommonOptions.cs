@@ -7,7 +7,16 @@ static class CommonOptions
 {
     public static Option<string?> Model() => new("--model", "-m") { Description = "Hugging Face checkpoint folder or built-in name (all-MiniLM-L6-v2); default: the adapter's base model" };
 
-    public static Option<string?> Adapter() => new("--adapter", "-a") { Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors)" };
+    public static Option<string[]> Adapter() => new("--adapter", "-a")
+    {
+        Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors); repeat as --adapter NAME=DIR to load several",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<string?> Use() => new("--use")
+    {
+        Description = "Adapters to apply, NAME[,NAME...] (their outputs add up), or 'base' for none; default: the first --adapter",
+    };
 
     public static Option<string> Device() => new("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
 

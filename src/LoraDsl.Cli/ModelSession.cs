@@ -1,49 +1,61 @@
 using LoraDsl.Adapters;
 using LoraDsl.Checkpoints;
 using LoraDsl.Engine;
-using LoraDsl.Lora;
 using LoraDsl.Models;
 using LoraDsl.Recipes;
 using LoraDsl.Tokenization;
 
 namespace LoraDsl.Cli;
 
-/// <summary>A base model (and optionally a PEFT adapter on it) loaded for eval, predict, generate, merge, inspect and logits.</summary>
+/// <summary>A base model (and optionally named PEFT adapters on it) loaded for eval, predict, generate, merge, inspect and logits.</summary>
 sealed class ModelSession : IDisposable
 {
-    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, LoraInjection? adapter, IReadOnlyList<string>? labels)
+    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, IReadOnlyList<AdapterArgument> adapterFolders, IReadOnlyList<string>? labels)
     {
         CheckpointDirectory = checkpointDirectory;
         Model = model;
         Tokenizer = tokenizer;
-        Adapter = adapter;
+        AdapterFolders = adapterFolders;
         Labels = labels;
     }
 
     public string CheckpointDirectory { get; }
     public PretrainedModel Model { get; }
     public TextTokenizer? Tokenizer { get; }
-    public LoraInjection? Adapter { get; }
+
+    /// <summary>The --adapter folders, under their names, in the order given.</summary>
+    public IReadOnlyList<AdapterArgument> AdapterFolders { get; }
+
+    public ModelAdapters Adapters => ModelAdapters.Of(Model);
     public IReadOnlyList<string>? Labels { get; }
 
     public TextTokenizer RequireTokenizer() =>
         Tokenizer ?? throw new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
 
     /// <summary>
-    /// <paramref name="model"/> is a folder or a built-in name; without it the adapter's
+    /// <paramref name="model"/> is a folder or a built-in name; without it the first adapter's
     /// base_model_name_or_path is used (LoraDsl writes the absolute checkpoint folder there).
+    /// <paramref name="adapters"/> are --adapter values (DIR or NAME=DIR); <paramref name="use"/> is --use.
     /// </summary>
-    public static ModelSession Open(string? model, string? adapter, string device)
+    public static ModelSession Open(string? model, IReadOnlyList<string>? adapters, string? use, string device)
     {
-        if (model is null && adapter is null) throw new ArgumentException("Give --model (a Hugging Face folder or a built-in name) or --adapter.");
-        var labels = adapter is null ? null : LabelFile.TryRead(adapter);
-        var source = model ?? AdapterConfig.Read(Path.Combine(adapter!, AdapterFiles.ConfigFile)).BaseModelNameOrPath
-            ?? throw new ArgumentException($"Adapter '{adapter}' does not name its base model (base_model_name_or_path); give --model.");
+        var folders = AdapterArgument.ParseAll(adapters);
+        var active = AdapterArgument.ParseUse(use);
+        if (model is null && folders.Count == 0) throw new ArgumentException("Give --model (a Hugging Face folder or a built-in name) or --adapter.");
+        if (folders.Count == 0 && active is { Count: > 0 }) throw new ArgumentException($"--use {use}: no --adapter was given.");
+        var first = folders.FirstOrDefault();
+        var labels = folders.Select(f => LabelFile.TryRead(f.Directory)).FirstOrDefault(l => l is not null);
+        var source = model ?? AdapterConfig.Read(Path.Combine(first!.Directory, AdapterFiles.ConfigFile)).BaseModelNameOrPath
+            ?? throw new ArgumentException($"Adapter '{first.Directory}' does not name its base model (base_model_name_or_path); give --model.");
         var directory = BuiltInModels.Resolve(Directory.Exists(source) ? ModelSource.FromDirectory(source) : ModelSource.BuiltIn(source));
         var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count });
         try
         {
-            var injection = adapter is null ? null : AdapterReader.Load(adapter, loaded);
+            var adaptersOfModel = ModelAdapters.Of(loaded);
+            foreach (var folder in folders) adaptersOfModel.Load(folder.Name, folder.Directory);
+            // The disable scope lives as long as the model; nothing re-enables it.
+            if (active is null) adaptersOfModel.Disable();
+            else if (active.Count > 0) adaptersOfModel.SetActive([.. active]);
             TextTokenizer? tokenizer = null;
             try
             {
@@ -54,7 +66,7 @@ sealed class ModelSession : IDisposable
                 // logits and merge work on ids and weights alone.
             }
             loaded.eval();
-            return new ModelSession(directory, loaded, tokenizer, injection, labels);
+            return new ModelSession(directory, loaded, tokenizer, folders, labels);
         }
         catch
         {

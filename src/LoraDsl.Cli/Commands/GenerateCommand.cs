@@ -10,6 +10,7 @@ static class GenerateCommand
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         var model = CommonOptions.Model();
         var device = CommonOptions.Device();
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt", Required = true };
@@ -20,11 +21,11 @@ static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Sampling seed" };
         var command = new Command("generate", "Generate text with a causal language model (+ adapter)")
         {
-            adapter, model, device, prompt, maxNew, temperature, topK, topP, seed,
+            adapter, use, model, device, prompt, maxNew, temperature, topK, topP, seed,
         };
         command.SetAction(parsed =>
         {
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(device)!);
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!);
             if (session.Model.Task != ModelTask.CausalLanguageModeling)
                 throw new ArgumentException($"generate needs a causal language model; '{session.CheckpointDirectory}' is {session.Model.Task}.");
             var generator = new TextGenerator(session.Model, session.RequireTokenizer());

@@ -11,16 +11,17 @@ static class InspectCommand
     public static Command Create(RecipeCatalog catalog)
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         var model = CommonOptions.Model();
         var recipe = new Option<string?>("--recipe", "-r") { Description = "Also show where this recipe places adapters (and use its model when --model is not given)" };
         var set = CommonOptions.Set();
         var all = new Option<bool>("--all-modules") { Description = "List every Linear/Conv1D module, not a per-layer summary" };
-        var command = new Command("inspect", "Show modules, targets, trainable parameters and adapter info") { adapter, model, recipe, set, all };
+        var command = new Command("inspect", "Show modules, targets, trainable parameters and adapter info") { adapter, use, model, recipe, set, all };
         command.SetAction(parsed =>
         {
             var definition = parsed.GetValue(recipe) is { } name ? catalog.Find(name).Build(RecipeCatalog.Overrides(parsed.GetValue(set))) : null;
-            var modelSource = parsed.GetValue(model) ?? (parsed.GetValue(adapter) is null ? definition?.Model.Location : null);
-            using var session = ModelSession.Open(modelSource, parsed.GetValue(adapter), "cpu");
+            var modelSource = parsed.GetValue(model) ?? (parsed.GetValue(adapter) is not { Length: > 0 } ? definition?.Model.Location : null);
+            using var session = ModelSession.Open(modelSource, parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             var config = session.Model.Config;
             Console.WriteLine($"model: {session.CheckpointDirectory}");
             Console.WriteLine($"  model_type {config.ModelType}, layers {config.NumLayers}, hidden {config.HiddenSize}, vocab {config.VocabSize}, task {session.Model.Task}");
@@ -46,10 +47,16 @@ static class InspectCommand
                 Console.WriteLine($"recipe {definition.Name}: r={definition.Lora.Rank} alpha={definition.Lora.Alpha} dropout={definition.Lora.Dropout}");
                 Console.WriteLine($"  {plan}");
             }
-            if (session.Adapter is { } injection)
+            var adapters = session.Adapters.Describe();
+            if (adapters.Count > 0)
             {
-                Console.WriteLine($"adapter: {parsed.GetValue(adapter)} ({injection.Modules.Count} modules, r={injection.Options.Rank}, alpha={injection.Options.Alpha}, modules_to_save: {string.Join(", ", injection.ModulesToSave)})");
-                foreach (var m in injection.Modules.Take(parsed.GetValue(all) ? int.MaxValue : 8)) Console.WriteLine($"  {m}");
+                Console.WriteLine($"adapters ({adapters.Count}; active: {(session.Adapters.Enabled ? string.Join(", ", session.Adapters.Active) : "none, --use base")}):");
+                foreach (var summary in adapters)
+                {
+                    Console.WriteLine($"  {summary}");
+                    Console.WriteLine($"    targets: {string.Join(", ", summary.Targets)}");
+                    foreach (var m in session.Adapters.Modules(summary.Name).Take(parsed.GetValue(all) ? int.MaxValue : 0)) Console.WriteLine($"    {m}");
+                }
             }
             Console.WriteLine(TrainableParameterReport.Of(session.Model));
             return 0;

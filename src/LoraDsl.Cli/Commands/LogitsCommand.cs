@@ -12,16 +12,17 @@ static class LogitsCommand
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         var model = CommonOptions.Model();
         var ids = new Option<string>("--ids") { Description = "Comma-separated token ids", Required = true };
         var output = new Option<string?>("--output", "-o") { Description = "Write the JSON here instead of stdout" };
-        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, model, ids, output };
+        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, use, model, ids, output };
         command.SetAction(parsed =>
         {
             var tokens = parsed.GetValue(ids)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--ids: '{s}' is not a token id."))
                 .ToArray();
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             if (tokens.Any(t => t < 0 || t >= session.Model.Config.VocabSize))
                 throw new ArgumentException($"--ids: every id must be in [0, {session.Model.Config.VocabSize}).");
             using var scope = NewDisposeScope();
@@ -30,7 +31,8 @@ static class LogitsCommand
             var json = JsonSerializer.Serialize(new
             {
                 model = session.CheckpointDirectory,
-                adapter = parsed.GetValue(adapter),
+                adapters = session.AdapterFolders.ToDictionary(a => a.Name, a => a.Directory),
+                active = session.Adapters.Enabled ? session.Adapters.Active : [],
                 ids = tokens,
                 shape = logits.shape,
                 logits = ToNested(logits),

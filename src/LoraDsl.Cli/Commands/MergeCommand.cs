@@ -4,19 +4,20 @@ using LoraDsl.Lora;
 
 namespace LoraDsl.Cli.Commands;
 
-/// <summary>`merge --adapter dir --output dir`: W + s·BA folded into the base, saved as a Hugging Face folder.</summary>
+/// <summary>`merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir`: W + Σ s·BA of the active adapters folded into the base, saved as a Hugging Face folder.</summary>
 static class MergeCommand
 {
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         adapter.Required = true;
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
-        var command = new Command("merge", "Merge an adapter into its base and save a plain Hugging Face checkpoint") { adapter, model, output };
+        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint") { adapter, use, model, output };
         command.SetAction(parsed =>
         {
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
             var merged = LoraInjector.MergeAndUnload(session.Model);
             if (session.Labels is { } labels)
             {

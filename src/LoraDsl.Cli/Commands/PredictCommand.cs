@@ -11,18 +11,19 @@ static class PredictCommand
     public static Command Create()
     {
         var adapter = CommonOptions.Adapter();
+        var use = CommonOptions.Use();
         var model = CommonOptions.Model();
         var device = CommonOptions.Device();
         var text = new Option<string[]>("--text", "-t") { Description = "Text to classify (repeatable)" };
         var file = new Option<string?>("--file") { Description = "A file with one text per line" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Truncate each text to this many tokens", DefaultValueFactory = _ => 128 };
-        var command = new Command("predict", "Classify texts with a sequence-classification model (+ adapter)") { adapter, model, device, text, file, maxTokens };
+        var command = new Command("predict", "Classify texts with a sequence-classification model (+ adapter)") { adapter, use, model, device, text, file, maxTokens };
         command.SetAction(parsed =>
         {
             var texts = (parsed.GetValue(text) ?? []).ToList();
             if (parsed.GetValue(file) is { } path) texts.AddRange(File.ReadLines(path).Where(l => l.Trim().Length > 0));
             if (texts.Count == 0) throw new ArgumentException("Give --text or --file.");
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(device)!);
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!);
             if (session.Model.Task != ModelTask.SequenceClassification)
                 throw new ArgumentException($"predict needs a sequence-classification model; '{session.CheckpointDirectory}' is {session.Model.Task}.");
             foreach (var (label, probability, input) in Classify(session, texts, parsed.GetValue(maxTokens)))

@@ -36,7 +36,7 @@ public static partial class AdapterReader
         try
         {
             var plan = Plan(file, model, config, adapterName, tensors, metadata);
-            return Apply(model, config, adapterName, plan);
+            return Apply(model, config.OptionsFor("", adapterName), plan);
         }
         finally
         {
@@ -44,13 +44,13 @@ public static partial class AdapterReader
         }
     }
 
-    /// <summary>One module's LoRA tensors, checked against the model.</summary>
-    sealed record ModulePlan(string Path, LoraOptions Options, IReadOnlyList<OutputSlice> Slices, Tensor A, Tensor B, IReadOnlyDictionary<string, Tensor> Extras);
+    /// <summary>One module's LoRA tensors, checked against the model; B is full-size [out, r] (PEFT's layout).</summary>
+    internal sealed record ModulePlan(string Path, LoraOptions Options, IReadOnlyList<OutputSlice> Slices, Tensor A, Tensor B, IReadOnlyDictionary<string, Tensor> Extras);
 
     /// <summary>A plain parameter (modules_to_save, bias): the module that owns it and its name there.</summary>
-    sealed record ParameterPlan(string ModulePath, string Name, Tensor Value);
+    internal sealed record ParameterPlan(string ModulePath, string Name, Tensor Value);
 
-    sealed record LoadPlan(IReadOnlyList<ModulePlan> Modules, IReadOnlyList<ParameterPlan> Parameters);
+    internal sealed record LoadPlan(IReadOnlyList<ModulePlan> Modules, IReadOnlyList<ParameterPlan> Parameters);
 
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_A|lora_B)(\.(?<adapter>[^.]+))?\.weight$")]
     private static partial Regex LoraWeightKey();
@@ -125,7 +125,8 @@ public static partial class AdapterReader
         return new LoadPlan(modules, parameters);
     }
 
-    static LoraInjection Apply(PretrainedModel model, AdapterConfig config, string adapterName, LoadPlan plan)
+    /// <summary>Wraps and fills the planned modules; the plan must already be checked against the model.</summary>
+    internal static LoraInjection Apply(PretrainedModel model, LoraOptions options, LoadPlan plan)
     {
         var adapted = new List<AdaptedModule>();
         IReadOnlyList<string> saved = [];
@@ -150,7 +151,7 @@ public static partial class AdapterReader
             foreach (var p in plan.Parameters)
                 OwnParameter(ModuleSurgery.Find(model, p.ModulePath), p.Name)!.copy_(p.Value);
         }
-        return new LoraInjection(config.OptionsFor("", adapterName), adapted, saved);
+        return new LoraInjection(options, adapted, saved);
     }
 
     /// <summary>The base layer a LoRA tensor belongs to; errors name the file and tensor.</summary>

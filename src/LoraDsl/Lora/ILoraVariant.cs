@@ -11,6 +11,12 @@ public interface ILoraVariant
     /// <summary>Short name for messages ("lora", "dora").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// True when <see cref="Merge"/> adds exactly s·BA (<see cref="LoraAdapter.DeltaWeight"/>) whatever the weight,
+    /// so a merged adapter can be taken out of a forward by subtracting s·B(Ax). False for DoRA.
+    /// </summary>
+    bool MergesAdditively => false;
+
     /// <summary>Called once after A and B are initialised; may register extra parameters on the adapter.</summary>
     void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer);
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Lora;
 
 /// <summary>
-/// A frozen Linear or Conv1D plus named LoRA adapters: y = base(x) + Σ over active adapters of
+/// A frozen Linear or Conv1D plus named LoRA adapters: y = W₀x + b + Σ over active adapters of
 /// their variant's output (s·B(A(dropout(x))) for plain LoRA), added to the adapter's output rows.
 /// State-dict layout: <c>base_layer.weight</c>, <c>lora.&lt;adapter&gt;.lora_A</c>, <c>lora.&lt;adapter&gt;.lora_B</c>.
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public bool IsMerged => merged.Count > 0;
 
-    /// <summary>When false, forward is the base layer alone (PEFT's disable_adapter).</summary>
+    /// <summary>When false, forward is the base layer's own W₀x + b (PEFT's disable_adapter), merged adapters taken out.</summary>
     public bool AdaptersEnabled { get; set; } = true;
 
     readonly nn.Module<Tensor, Tensor> base_layer;
@@ -70,20 +70,45 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         active.AddRange(names);
     }
 
+    /// <summary>
+    /// Mixed batch (PEFT's <c>adapter_names</c>): one entry per batch row naming the adapter that row uses,
+    /// or null for the base alone. A name this layer does not have means the base for that row here.
+    /// Null (the default) = every row uses <see cref="ActiveAdapters"/>. Ignored while adapters are disabled.
+    /// </summary>
+    public IReadOnlyList<string?>? RowAdapterNames { get; set; }
+
+    /// <summary>
+    /// y = W₀x + b + Σ over the adapters in effect (active ones, none when disabled) of their output, whatever
+    /// is merged: merged adapters in effect ride on the weight, unmerged ones in effect are added, merged ones
+    /// not in effect are subtracted on the fly (exact for additive variants such as plain LoRA). When a
+    /// non-additive variant (DoRA) would make that inexact, the layer unmerges for good first.
+    /// </summary>
     public override Tensor forward(Tensor x)
     {
+        // Each group of rows and the adapters it wants; one group (all rows) unless this is a mixed batch.
+        var groups = AdaptersEnabled && RowAdapterNames is { } rows ? RowGroups(x, rows)
+            : [(Wanted: AdaptersEnabled ? (IReadOnlyList<string>)[.. active] : [], Rows: null)];
+        if (groups.Any(g => !SameSet(merged, g.Wanted) && !CorrectableOnTheFly(g.Wanted))) Unmerge();
+        // Rows whose wanted adapters are exactly the merged ones take the base output as it is.
+        groups.RemoveAll(g => SameSet(merged, g.Wanted));
         var result = base_layer.call(x);
-        if (!AdaptersEnabled || IsMerged || active.Count == 0) return result;
+        if (groups.Count == 0) return result;
         Tensor output;
         using (NewDisposeScope())
         {
             var input = x.dtype == ScalarType.Float32 ? x.alias() : x.to(ScalarType.Float32);
-            var baseOutput = result.dtype == ScalarType.Float32 ? result : result.to(ScalarType.Float32);
+            var baseOutput = result.dtype == ScalarType.Float32 ? result.alias() : result.to(ScalarType.Float32);
             var sum = baseOutput;
-            foreach (var name in active)
+            foreach (var (wanted, indices) in groups)
             {
-                var adapter = lora.Adapters[name];
-                sum = adapter.Variant.AddTo(sum, adapter, Base, input, baseOutput);
+                if (indices is null)
+                {
+                    sum = Correct(input, baseOutput, wanted);
+                    continue;
+                }
+                var index = tensor(indices, device: x.device);
+                using var corrected = Correct(input.index_select(0, index), baseOutput.index_select(0, index), wanted);
+                sum = sum.index_copy(0, index, corrected);
             }
             // The LoRA branch runs in fp32; the layer's output keeps the base dtype.
             output = (sum.dtype == result.dtype ? sum : sum.to(result.dtype)).MoveToOuterDisposeScope();
@@ -91,6 +116,50 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         result.Dispose();
         return output;
     }
+
+    /// <summary>Batch rows grouped by the adapter they name (null or an adapter this layer lacks = the base).</summary>
+    List<(IReadOnlyList<string> Wanted, long[]? Rows)> RowGroups(Tensor x, IReadOnlyList<string?> rows)
+    {
+        if (x.shape[0] != rows.Count)
+            throw new ArgumentException($"Module '{Path}': the batch has {x.shape[0]} rows but {rows.Count} row adapter names were given.");
+        return [.. rows.Select((name, row) => (Name: name is not null && lora.Adapters.ContainsKey(name) ? name : null, Row: (long)row))
+            .GroupBy(r => r.Name)
+            .Select(g => (Wanted: g.Key is { } n ? (IReadOnlyList<string>)[n] : [], Rows: (long[]?)[.. g.Select(r => r.Row)]))];
+    }
+
+    /// <summary>
+    /// <paramref name="baseOutput"/> (fp32, made with the current weight) plus the unmerged adapters of
+    /// <paramref name="wanted"/>, minus the merged adapters not in it.
+    /// </summary>
+    Tensor Correct(Tensor input, Tensor baseOutput, IReadOnlyList<string> wanted)
+    {
+        var sum = baseOutput;
+        foreach (var name in wanted)
+        {
+            if (merged.Contains(name)) continue;
+            var adapter = lora.Adapters[name];
+            sum = adapter.Variant.AddTo(sum, adapter, Base, input, baseOutput);
+        }
+        foreach (var name in merged)
+        {
+            if (wanted.Contains(name)) continue;
+            // An additive merge added exactly s·BA to the weight: take s·B(Ax) back out, no dropout.
+            var adapter = lora.Adapters[name];
+            using var product = adapter.Product(input);
+            using var padded = adapter.PadOutputs(product);
+            sum = sum - padded * adapter.Scaling;
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// True when the merged weight can serve <paramref name="wanted"/> by adding and subtracting adapter
+    /// outputs exactly: nothing merged, or every adapter involved merges additively.
+    /// </summary>
+    bool CorrectableOnTheFly(IReadOnlyList<string> wanted) =>
+        merged.Count == 0 || merged.Concat(wanted).All(name => lora.Adapters[name].Variant.MergesAdditively);
+
+    static bool SameSet(IReadOnlyList<string> a, IReadOnlyList<string> b) => a.Count == b.Count && a.All(b.Contains);
 
     /// <summary>Folds the given adapters (default: the active ones) into the base weight: W += s·BA.</summary>
     public void Merge(params string[] names)
@@ -123,11 +192,39 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         merged.Clear();
     }
 
-    /// <summary>Merges the active adapters and returns the plain base module to put back in the model.</summary>
+    /// <summary>
+    /// Folds exactly the adapters in effect (the active ones; none when disabled) into the weight and returns
+    /// the plain base module to put back in the model.
+    /// </summary>
     public nn.Module<Tensor, Tensor> MergeAndUnwrap()
     {
-        if (!IsMerged) Merge();
+        IReadOnlyList<string> inEffect = AdaptersEnabled ? active : [];
+        if (!SameSet(merged, inEffect))
+        {
+            Unmerge();
+            Merge([.. inEffect]);
+        }
         return base_layer;
+    }
+
+    /// <summary>
+    /// Removes an adapter and frees its tensors; a merged one is taken out of the weight first (the other
+    /// merges stay). Returns true when no adapter is left, so the caller can put the base module back.
+    /// </summary>
+    public bool RemoveAdapter(string name)
+    {
+        var adapter = lora.Adapters.TryGetValue(name, out var a) ? a
+            : throw new ArgumentException($"Module '{Path}' has no adapter named '{name}' (has: {string.Join(", ", lora.Adapters.Keys)}).");
+        if (merged.Contains(name))
+        {
+            var keep = merged.Where(m => m != name).ToArray();
+            Unmerge();
+            Merge(keep);
+        }
+        active.Remove(name);
+        lora.Remove(name);
+        adapter.Dispose();
+        return lora.Adapters.Count == 0;
     }
 
     // Registers adapters as children under their names, so state-dict keys read lora.<name>.lora_A.
@@ -141,6 +238,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         {
             register_module(name, adapter);
             adapters.Add(name, adapter);
+        }
+
+        public void Remove(string name)
+        {
+            // register_module with null unregisters the child (TorchSharp 0.107).
+            register_module(name, null!);
+            adapters.Remove(name);
         }
     }
 }

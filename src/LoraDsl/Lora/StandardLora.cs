@@ -9,6 +9,8 @@ public sealed class StandardLora : ILoraVariant
 
     public string Name => "lora";
 
+    public bool MergesAdditively => true;
+
     public void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer) { }
 
     public Tensor Forward(LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput)
