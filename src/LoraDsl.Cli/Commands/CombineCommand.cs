@@ -14,7 +14,7 @@ static class CombineCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var adapters = new Option<string[]>("--adapter", "-a") { Description = "NAME=DIR of a PEFT adapter folder (repeat for each input; a bare DIR is named after its folder)", Required = true };
+        var adapters = new Option<string[]>("--adapter", "-a") { Description = "NAME=DIR of a PEFT adapter folder, once per input", Required = true };
         var method = new Option<string>("--method") { Description = $"One of {string.Join(", ", CombinationMethods.PeftNames)}", DefaultValueFactory = _ => "svd" };
         var weights = new Option<string?>("--weights") { Description = "Comma-separated weights, one per --adapter in order (default: 1 each; negative subtracts)" };
         var density = new Option<double?>("--density") { Description = "Fraction of entries kept by ties, dare_* and magnitude_prune (0..1)" };
@@ -30,9 +30,7 @@ static class CombineCommand
         };
         command.SetAction(parsed =>
         {
-            var inputs = parsed.GetValue(adapters)!.Select(ParseAdapter).ToList();
-            foreach (var group in inputs.GroupBy(i => i.Name).Where(g => g.Count() > 1))
-                throw new ArgumentException($"--adapter: the name '{group.Key}' is given {group.Count()} times; write NAME=DIR.");
+            var inputs = AdapterArgument.ParseAll(parsed.GetValue(adapters));
             var weightValues = ParseWeights(parsed.GetValue(weights), inputs.Count);
             var options = new CombinationOptions
             {
@@ -49,8 +47,7 @@ static class CombineCommand
                 throw new ArgumentException($"--output '{target}' is not empty; give a new or empty folder.");
             var adapterName = parsed.GetValue(name)!;
 
-            using var session = ModelSession.Open(parsed.GetValue(model) ?? BaseModelOf(inputs[0].Directory), adapter: null, "cpu");
-            foreach (var (inputName, directory) in inputs) AdapterReader.Load(directory, session.Model, inputName);
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapters), use: null, "cpu");
             var combined = AdapterCombiner.Combine(session.Model, [.. inputs.Select((a, i) => new WeightedAdapter(a.Name, weightValues[i]))], adapterName, options);
             AdapterWriter.Save(target, session.Model, combined, session.CheckpointDirectory);
             Console.WriteLine($"{CombinationMethods.PeftName(options.Method)} of {string.Join(", ", inputs.Select((a, i) => $"{a.Name}×{weightValues[i].ToString(CultureInfo.InvariantCulture)}"))}: " +
@@ -58,16 +55,6 @@ static class CombineCommand
             return 0;
         });
         return command;
-    }
-
-    static (string Name, string Directory) ParseAdapter(string value)
-    {
-        var split = value.IndexOf('=');
-        if (split == 0) throw new ArgumentException($"--adapter '{value}': the name before '=' is empty.");
-        var directory = split < 0 ? value : value[(split + 1)..];
-        var name = split < 0 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))) : value[..split];
-        if (!Directory.Exists(directory)) throw new ArgumentException($"--adapter '{value}': folder '{directory}' does not exist.");
-        return (name, directory);
     }
 
     static double[] ParseWeights(string? text, int count)
@@ -79,8 +66,4 @@ static class CombineCommand
         return values.Length == count ? values
             : throw new ArgumentException($"--weights has {values.Length} values for {count} adapters; give one per --adapter, in order.");
     }
-
-    static string BaseModelOf(string adapterDirectory) =>
-        AdapterConfig.Read(Path.Combine(adapterDirectory, AdapterFiles.ConfigFile)).BaseModelNameOrPath
-            ?? throw new ArgumentException($"Adapter '{adapterDirectory}' does not name its base model (base_model_name_or_path); give --model.");
 }

@@ -17,87 +17,76 @@ public static class AdapterCombiner
         options ??= new CombinationOptions();
         options.Validate();
         if (inputs.Count == 0) throw new ArgumentException("Combine needs at least one adapter.");
-        if (string.IsNullOrWhiteSpace(adapterName)) throw new ArgumentException("The combined adapter needs a name.");
         foreach (var group in inputs.GroupBy(i => i.Name).Where(g => g.Count() > 1))
             throw new ArgumentException($"Adapter '{group.Key}' is listed {group.Count()} times.");
         foreach (var input in inputs)
             if (!double.IsFinite(input.Weight)) throw new ArgumentException($"Adapter '{input.Name}' has weight {input.Weight}.");
-
-        var layers = model.named_modules().Where(m => m.module is LoraLinear).Select(m => (Path: m.name, Layer: (LoraLinear)m.module)).ToList();
-        var known = layers.SelectMany(l => l.Layer.Adapters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        if (known.Contains(adapterName))
-            throw new ArgumentException($"The model already has an adapter named '{adapterName}'.");
-        var firstOptions = new Dictionary<string, LoraOptions>();
-        var ranks = new List<(string Name, int Rank)>();
+        var adapters = ModelAdapters.Of(model);
+        ModelAdapters.ValidateName(adapterName);
+        if (adapters.Names.Contains(adapterName)) throw new ArgumentException($"The model already has an adapter named '{adapterName}'.");
         foreach (var input in inputs)
-        {
-            var adapters = layers.Where(l => l.Layer.Adapters.ContainsKey(input.Name)).Select(l => l.Layer.Adapters[input.Name]).ToList();
-            if (adapters.Count == 0)
-                throw new AdapterMismatchException($"The model has no adapter named '{input.Name}' (has: {(known.Count == 0 ? "none" : string.Join(", ", known))}).");
-            if (adapters.Any(a => a.Options.UseDora))
-                throw new AdapterMismatchException($"Adapter '{input.Name}' is a DoRA adapter; a weighted combination would drop its magnitude vector (PEFT combines plain LoRA only).");
-            firstOptions[input.Name] = adapters[0].Options;
-            // PEFT's config rank: r, or the largest rank_pattern entry.
-            ranks.Add((input.Name, adapters.Max(a => a.Rank)));
-        }
-        var withSaved = inputs.Where(i => firstOptions[i.Name].ModulesToSave.Count > 0).ToList();
+            if (!adapters.Names.Contains(input.Name))
+                throw new AdapterMismatchException($"The model has no adapter named '{input.Name}' (has: {(adapters.Names.Count == 0 ? "none" : string.Join(", ", adapters.Names))}).");
+        var names = inputs.Select(i => i.Name).ToList();
+        var method = WeightedCombination.Effective(options.Method, inputs.Count);
+        var purpose = $"Combination '{CombinationMethods.PeftName(method)}'";
+        AdapterCompatibility.RequirePlainLora(adapters, names, purpose);
+        // Stacking (cat) of disjoint adapters is their union; any other method would only copy them.
+        if (method != CombinationMethod.Cat && inputs.Count > 1) AdapterCompatibility.RequireSharedModule(adapters, names, purpose);
+
+        var modules = inputs.ToDictionary(i => i.Name, i => adapters.Modules(i.Name));
+        var first = modules[inputs[0].Name][0].Adapter.Options;
+        // PEFT's config rank: r, or the largest rank_pattern entry.
+        var rank = WeightedCombination.NewRank(method, [.. inputs.Select(i => (i.Name, modules[i.Name].Max(m => m.Rank)))], options.SvdRank);
+        var withSaved = inputs.Where(i => modules[i.Name][0].Adapter.Options.ModulesToSave.Count > 0).ToList();
         if (withSaved.Count > 1)
             throw new AdapterMismatchException($"Adapters {string.Join(", ", withSaved.Select(i => $"'{i.Name}'"))} each train modules_to_save; their copies of those modules cannot be combined.");
-
-        var method = WeightedCombination.Effective(options.Method, inputs.Count);
-        var rank = WeightedCombination.NewRank(method, ranks, options.SvdRank);
-        var combined = firstOptions[inputs[0].Name] with
+        var combined = first with
         {
             Rank = rank,
             Alpha = rank,
             UseRsLora = false,
             UseDora = false,
             Init = LoraInit.Default,
+            PissaIterations = null,
             AdapterName = adapterName,
-            ModulesToSave = withSaved.Count == 1 ? firstOptions[withSaved[0].Name].ModulesToSave : [],
         };
 
         var weights = inputs.Select(i => i.Weight).ToList();
-        var factors = new List<(string Path, Tensor A, Tensor B)>();
+        var byPath = inputs.Select(i => modules[i.Name].ToDictionary(m => m.Path, m => m.Adapter, StringComparer.Ordinal)).ToList();
+        var paths = model.named_modules().Select(m => m.name).Where(p => byPath.Any(d => d.ContainsKey(p))).ToList();
         var generator = new Generator(options.Seed);
+        var factors = new List<AdapterModuleWeights>();
         try
         {
-            foreach (var (path, layer) in layers)
+            foreach (var path in paths)
             {
-                if (!inputs.Any(i => layer.Adapters.ContainsKey(i.Name))) continue;
                 using var scope = NewDisposeScope();
-                var sources = inputs.Select(i => layer.Adapters.TryGetValue(i.Name, out var a)
-                    ? new LoraFactors(a.A.detach(), a.FullB(), a.Scaling) : (LoraFactors?)null).ToList();
+                var sources = byPath.Select(d => d.TryGetValue(path, out var a) ? new LoraFactors(a.A.detach(), a.FullB(), a.Scaling) : (LoraFactors?)null).ToList();
                 var (a, b) = WeightedCombination.Combine(path, method, sources, weights, rank, options, generator);
-                factors.Add((path, a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope()));
+                factors.Add(new AdapterModuleWeights(path, combined, a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope()));
             }
-            return Attach(model, combined, factors);
+            var trainable = model.parameters().Select(p => (Parameter: p, p.requires_grad)).ToList();
+            var injection = adapters.Add(adapterName, factors);
+            // PEFT freezes the new adapter and leaves everything else as it was.
+            foreach (var (p, requiresGrad) in trainable) p.requires_grad = requiresGrad;
+            foreach (var m in injection.Modules)
+                foreach (var p in m.Adapter.parameters()) p.requires_grad = false;
+            // The combined config is the first adapter's (PEFT's replace(peft_config[adapters[0]], ...)): its bias, and the one modules_to_save.
+            var saved = withSaved.Count == 1 ? modules[withSaved[0].Name][0].Adapter.Options.ModulesToSave : [];
+            return injection with
+            {
+                Options = injection.Options with { Bias = first.Bias, ModulesToSave = saved },
+                ModulesToSave = withSaved.Count == 1 ? adapters.Injection(withSaved[0].Name).ModulesToSave : [],
+            };
         }
         finally
         {
-            foreach (var (_, a, b) in factors)
+            foreach (var f in factors)
             {
-                a.Dispose();
-                b.Dispose();
+                f.A.Dispose();
+                f.B.Dispose();
             }
         }
-    }
-
-    /// <summary>Adds the new adapter with the computed factors, leaving every other parameter's trainability as it was.</summary>
-    static LoraInjection Attach(PretrainedModel model, LoraOptions options, IReadOnlyList<(string Path, Tensor A, Tensor B)> factors)
-    {
-        var trainable = model.parameters().Select(p => (Parameter: p, p.requires_grad)).ToList();
-        var injection = LoraInjector.Inject(model, options, factors.Select(f => new LoraTarget(f.Path)));
-        foreach (var (p, requiresGrad) in trainable) p.requires_grad = requiresGrad;
-        using var _ = no_grad();
-        var byPath = factors.ToDictionary(f => f.Path, StringComparer.Ordinal);
-        foreach (var module in injection.Modules)
-        {
-            var (_, a, b) = byPath[module.Path];
-            module.Adapter.A.copy_(a);
-            module.Adapter.B.copy_(b);
-            foreach (var p in module.Adapter.parameters()) p.requires_grad = false;
-        }
-        return injection;
     }
 }

@@ -189,17 +189,22 @@ public class AdapterCombinerTests
     public void Adapters_with_different_targets_combine_into_the_union_and_save_as_a_peft_adapter()
     {
         var model = new TinyLlama();
-        AddRandomAdapter(model, "q", rank: 2, alpha: 4, seed: 14, "q_proj");
+        AddRandomAdapter(model, "qv", rank: 2, alpha: 4, seed: 14, "q_proj", "v_proj");
         AddRandomAdapter(model, "v", rank: 2, alpha: 2, seed: 15, "v_proj");
-        var combined = AdapterCombiner.Combine(model, [new("q", 1), new("v", 0.5)], "qv", new CombinationOptions { Method = CombinationMethod.Linear });
+        var combined = AdapterCombiner.Combine(model, [new("qv", 1), new("v", 0.5)], "mix", new CombinationOptions { Method = CombinationMethod.Linear });
         Assert.Equal(2 * TinyLlama.Layers, combined.Modules.Count);
 
         // Where one adapter is alone, linear is exact: w·s·BA.
-        using (var expected = Delta(model, Q0, "q") * 1.0)
-        using (var actual = Delta(model, Q0, "qv")) AssertClose(expected, actual);
+        using (var expected = Delta(model, Q0, "qv") * 1.0)
+        using (var actual = Delta(model, Q0, "mix")) AssertClose(expected, actual);
+        // Where both are, the factors add with √(w·s): ΔW = (√2·Bqv + √0.5·Bv)(√2·Aqv + √0.5·Av), cross terms included.
         const string V1 = "model.layers.1.self_attn.v_proj";
-        using (var expected = Delta(model, V1, "v") * 0.5)
-        using (var actual = Delta(model, V1, "qv")) AssertClose(expected, actual);
+        var qv = Layer(model, V1).Adapters["qv"];
+        var v = Layer(model, V1).Adapters["v"];
+        using (var b = qv.B.detach() * Math.Sqrt(2) + v.B.detach() * Math.Sqrt(0.5))
+        using (var a = qv.A.detach() * Math.Sqrt(2) + v.A.detach() * Math.Sqrt(0.5))
+        using (var expected = matmul(b, a))
+        using (var actual = Delta(model, V1, "mix")) AssertClose(expected, actual);
 
         using var folder = new AdapterFolder();
         AdapterWriter.Save(folder.Path, model, combined);
@@ -208,12 +213,30 @@ public class AdapterCombinerTests
         Assert.Equal(2, config.R);
         Assert.Equal(2, config.LoraAlpha);
 
-        Activate(model, "qv");
+        Activate(model, "mix");
         using var inMemory = Output(model);
         var fresh = new TinyLlama();
         AdapterReader.Load(folder.Path, fresh);
         using var reloaded = Output(fresh);
         AssertClose(inMemory, reloaded);
+    }
+
+    [Fact]
+    public void Disjoint_adapters_stack_with_cat_but_are_an_error_for_the_other_methods()
+    {
+        var model = new TinyLlama();
+        AddRandomAdapter(model, "q", rank: 2, alpha: 4, seed: 16, "q_proj");
+        AddRandomAdapter(model, "v", rank: 2, alpha: 2, seed: 17, "v_proj");
+        var error = Assert.Throws<AdapterMismatchException>(() =>
+            AdapterCombiner.Combine(model, [new("q", 1), new("v", 1)], "lin", new CombinationOptions { Method = CombinationMethod.Linear }));
+        Assert.Contains("disjoint", error.Message);
+        var cat = AdapterCombiner.Combine(model, [new("q", 1), new("v", 1)], "both", new CombinationOptions { Method = CombinationMethod.Cat });
+        Assert.Equal(2 * TinyLlama.Layers, cat.Modules.Count);
+        Activate(model, "q", "v");
+        using var sum = Output(model);
+        Activate(model, "both");
+        using var stacked = Output(model);
+        AssertClose(sum, stacked);
     }
 
     [Fact]
