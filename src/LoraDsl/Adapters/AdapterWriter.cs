@@ -31,8 +31,8 @@ public static class AdapterWriter
             {
                 var adapter = module.Adapter;
                 var (a, b) = SavedFactors(adapter);
-                tensors.Add(AdapterFiles.LoraA(module.Path), a);
-                tensors.Add(AdapterFiles.LoraB(module.Path), b);
+                tensors.Add(AdapterFiles.LoraA(module.Path, module.Layer.Base.TakesTokenIds), a);
+                tensors.Add(AdapterFiles.LoraB(module.Path, module.Layer.Base.TakesTokenIds), b);
                 foreach (var (name, p) in adapter.ExtraParameters) tensors.Add(AdapterFiles.Extra(module.Path, name), p);
                 if (adapter.OutputRows is { } rows) slices.Add(module.Path, rows.ToPairs());
             }
@@ -90,7 +90,7 @@ public static class AdapterWriter
         var suffixes = adapted.Select(Suffix).Distinct().Order(StringComparer.Ordinal).ToList();
         var suffixSet = suffixes.ToHashSet(StringComparer.Ordinal);
         var selected = model.named_modules()
-            .Where(m => m.module is Linear or Conv1D or LoraLinear && suffixSet.Contains(Suffix(m.name)))
+            .Where(m => m.module is Linear or Conv1D or Embedding or LoraLinear && suffixSet.Contains(Suffix(m.name)))
             .Select(m => m.name)
             .ToHashSet(StringComparer.Ordinal);
         if (selected.SetEquals(adapted)) return new TargetModuleSelection(suffixes);

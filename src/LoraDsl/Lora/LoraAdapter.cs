@@ -101,11 +101,18 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>Dropout on the LoRA branch only; a new handle either way.</summary>
     public Tensor ApplyDropout(Tensor input) => DropoutActive ? dropout.call(input) : input.alias();
 
-    /// <summary>B(A(x)) without scaling, [..., rows].</summary>
+    /// <summary>B(A(x)) without scaling, [..., rows]; for token ids (an embedding base) A's column per id, Aᵀ[ids].</summary>
     public Tensor Product(Tensor input)
     {
-        using var down = nn.functional.linear(input, lora_A);
+        using var down = input.is_floating_point() ? nn.functional.linear(input, lora_A) : LookUp(input);
         return nn.functional.linear(down, lora_B);
+    }
+
+    Tensor LookUp(Tensor ids)
+    {
+        using var flat = ids.reshape(-1);
+        using var columns = lora_A.t().index_select(0, flat);
+        return columns.reshape([.. ids.shape, Rank]);
     }
 
     /// <summary>s·BA as a full [out, in] fp32 matrix, zero outside the slice; detached.</summary>

@@ -53,7 +53,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         if (lora.Adapters.ContainsKey(name))
             throw new ArgumentException($"Module '{Path}' already has an adapter named '{name}'.");
-        variant ??= options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
+        EmbeddingLora.Check(Base, options, rows is not null, Path);
+        variant ??= Base.TakesTokenIds ? EmbeddingLora.Instance : options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
         var adapter = new LoraAdapter(name, Base, options, rows, variant);
         lora.Add(name, adapter);
         if (active.Count == 0) active.Add(name);
@@ -96,7 +97,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor output;
         using (NewDisposeScope())
         {
-            var input = x.dtype == ScalarType.Float32 ? x.alias() : x.to(ScalarType.Float32);
+            // Token ids (an embedding base) stay integers.
+            var input = x.dtype == ScalarType.Float32 || !x.is_floating_point() ? x.alias() : x.to(ScalarType.Float32);
             var baseOutput = result.dtype == ScalarType.Float32 ? result.alias() : result.to(ScalarType.Float32);
             var sum = baseOutput;
             foreach (var (wanted, indices) in groups)
