@@ -40,8 +40,7 @@ public static class BaseModel
             ValidationFraction = 0.05,
             Seed = 11,
         }, TokenizerLoader.Load(init));
-        model.train();
-        using var trainer = new Trainer(model, data, new TrainingOptions
+        var training = new TrainingOptions
         {
             LearningRate = 1e-3,
             WarmupFraction = 0.05,
@@ -49,14 +48,64 @@ public static class BaseModel
             WeightDecay = 0.01,
             MaxSteps = steps,
             BatchSize = 4,
-            EvalEvery = steps,
             Seed = 11,
-            OutputDirectory = "runs/gpt2-moby/pretraining",
-        }, new TrainableParameterStore(model), [new ConsoleTrainingReporter()]);
-        var result = trainer.Train();
-        if (result.Status != TrainingStatus.Completed) throw new InvalidOperationException(result.Message);
+        };
+        var perplexity = TrainInFull(model, data, training, Path.GetFullPath("runs/gpt2-moby/pretraining"));
         HfCheckpointWriter.Save(model, init, Directory);
-        Console.WriteLine($"base model: {Path.GetFullPath(Directory)} (Moby Dick validation perplexity {result.Evaluations[^1].Perplexity:F1})");
+        Console.WriteLine($"base model: {Path.GetFullPath(Directory)} (Moby Dick validation perplexity {perplexity:F1})");
+    }
+
+    /// <summary>
+    /// Full fine-tuning of every weight, written from the training primitives recipes use (no recipe: no adapters):
+    /// AdamW, warmup + cosine schedule, clipping, the NaN stop, metrics files; returns the final validation perplexity.
+    /// </summary>
+    static double TrainInFull(PretrainedModel model, PreparedDataset data, TrainingOptions training, string output)
+    {
+        System.IO.Directory.CreateDirectory(output);
+        var parameters = TrainableParameters.Of(model);
+        var device = parameters[0].device;
+        using var optimizer = AdamWOptimizer.Create(model, training);
+        var order = new EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
+        var plan = TrainingPlan.For(training, order, model, data, output);
+        var schedule = LearningRateSchedule.From(training, plan.TotalSteps);
+        var state = TrainerState.Start(training.Seed, plan.TotalSteps);
+        manual_seed(training.Seed);
+        using var log = new RunLog(output, plan, [new ConsoleTrainingReporter()]);
+        model.train();
+        var batches = order.Batches(state.Epoch);
+        while (state.GlobalStep < plan.TotalSteps)
+        {
+            if (state.BatchInEpoch >= batches.Count)
+            {
+                state = state.NextEpoch();
+                batches = order.Batches(state.Epoch);
+                continue;
+            }
+            var learningRate = schedule.At(state.GlobalStep);
+            AdamWOptimizer.SetLearningRate(optimizer, learningRate);
+            StepOutcome step;
+            using (NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                using var batch = BatchCollator.Collate(data, batches[state.BatchInEpoch], device);
+                var loss = TrainingLoss.Compute(model, batch);
+                loss.backward();
+                step = new StepOutcome(loss.item<float>(), GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
+                if (step.IsFinite) optimizer.step();
+            }
+            if (!step.IsFinite)
+            {
+                log.Diverged(state, step);
+                throw new InvalidOperationException(log.Message);
+            }
+            state = state.AfterStep(1, step.Tokens, learningRate);
+            log.Step(state, step, learningRate);
+        }
+        var evaluation = Evaluator.Evaluate(model, data, training.BatchSize, state.GlobalStep, device)
+            ?? throw new InvalidOperationException("The Moby Dick data has no validation split.");
+        log.Evaluation(evaluation);
+        log.End(state);
+        return evaluation.Perplexity ?? double.NaN;
     }
 
     static JsonObject Config() => new()

@@ -24,6 +24,7 @@ public static class LoraDslCli
             CombineCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
+            ReproduceCommand.Create(catalog),
         };
         var parsed = root.Parse(args);
         try

@@ -9,7 +9,14 @@ namespace LoraDsl.Generators.Emitting;
 public static class RecipeEmitter
 {
     private const string Recipes = "global::LoraDsl.Recipes.";
+    private const string Training = "global::LoraDsl.Training.";
     private const string Overrides = "global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<string, string>>";
+
+    /// <summary>This generator's version, written into each recipe so run.json can record it.</summary>
+    public static readonly string GeneratorVersion =
+        typeof(RecipeEmitter).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        ?? typeof(RecipeEmitter).Assembly.GetName().Version?.ToString() ?? "unknown";
 
     public static string HintName(RecipeModel recipe) =>
         (recipe.Namespace is null ? "" : recipe.Namespace + ".") + recipe.ClassName + ".Recipe.g.cs";
@@ -32,7 +39,7 @@ public static class RecipeEmitter
         writer.Line();
         EmitBuild(writer, recipe, architecture);
         writer.Line();
-        EmitRun(writer, architecture);
+        EmitRun(writer, recipe, architecture);
 
         writer.Close();
         if (recipe.Namespace is not null) writer.Close();
@@ -44,7 +51,11 @@ public static class RecipeEmitter
         writer.Line("/// <summary>Attributes first, then Configure, then <c>--set</c> overrides; validated.</summary>");
         writer.Line($"public static {Recipes}RecipeDefinition Build({Overrides}? overrides = null)");
         writer.Open();
-        writer.Line($"var builder = new {Recipes}RecipeBuilder(RecipeName, {architecture}.Descriptor);");
+        writer.Line($"var builder = new {Recipes}RecipeBuilder(RecipeName, {architecture}.Descriptor)");
+        writer.Open();
+        if (recipe.SourceSha256 is not null) writer.Line($"SourceSha256 = {Literals.String(recipe.SourceSha256)},");
+        writer.Line($"GeneratorVersion = {Literals.String(GeneratorVersion)},");
+        writer.Close("};");
         if (recipe.KnownDepth is { } depth) writer.Line($"builder.KnownDepth = {depth.ToString(CultureInfo.InvariantCulture)};");
         if (recipe.ModelDirectory is not null) writer.Line($"builder.Model(model => model.FromDirectory({Literals.String(recipe.ModelDirectory)}));");
         if (recipe.BuiltInModel is not null) writer.Line($"builder.Model(model => model.BuiltIn({Literals.String(recipe.BuiltInModel)}));");
@@ -89,28 +100,165 @@ public static class RecipeEmitter
         }
     }
 
-    private static void EmitRun(SourceWriter writer, string architecture)
+    private static void EmitRun(SourceWriter writer, RecipeModel recipe, string architecture)
     {
-        writer.Line("/// <summary>Checkpoint → adapters → data → training, through the engine in <paramref name=\"context\"/>.</summary>");
+        var shape = RecipeShape.Of(recipe);
+        writer.Line("/// <summary>");
+        writer.Line("/// The recipe's training, top to bottom: checkpoint, tokenizer and data; the adapters; optimizer and schedule;");
+        writer.Line("/// the loop; the final adapter. Every value the recipe states is read from <c>recipe</c>, so <c>--set</c> overrides apply.");
+        writer.Line("/// </summary>");
         writer.Line($"public static {Recipes}RecipeReport Run({Recipes}RecipeRunContext context)");
         writer.Open();
         writer.Line("global::System.ArgumentNullException.ThrowIfNull(context);");
         writer.Line("var recipe = Build(context.Overrides);");
-        writer.Line("var engine = context.Engine;");
+        writer.Line("var training = recipe.Training;");
+        if (!shape.Accumulates)
+            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"training.grad_accum\", training.GradientAccumulationSteps == 1, \"no gradient accumulation\");");
+        if (!shape.Evaluates)
+            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"data.validation_fraction\", recipe.Data.ValidationFraction == 0, \"no validation split\");");
+        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);");
         writer.Line();
-        writer.Line("// 1. The base checkpoint.");
-        writer.Line("using var model = engine.LoadModel(recipe);");
+
+        writer.Line("// Checkpoint, tokenizer and the examples tokenized for it.");
+        writer.Line($"var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);");
+        writer.Line("var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);");
+        writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
+        writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
         writer.Line();
-        writer.Line("// 2. One adapter per selected module, placed by the architecture's generated loops.");
-        writer.Line("var placer = engine.CreatePlacer(model, recipe.Lora);");
-        writer.Line($"var placed = {architecture}.ApplyLora(model, recipe.Lora, recipe.Targets, placer);");
+
+        writer.Line($"// Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.");
+        writer.Line("var placement = new global::LoraDsl.Lora.LoraTargetList(model);");
+        writer.Line($"{architecture}.ApplyLora(model, recipe.Lora, recipe.Targets, placement);");
+        writer.Line("var targets = placement.Targets;");
+        writer.Line("var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);");
+        writer.Line("var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);");
+        writer.Line("context.Log($\"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}\");");
+        writer.Line("context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());");
         writer.Line();
-        writer.Line("// 3. The examples, tokenized for this model.");
-        writer.Line("var data = engine.PrepareData(recipe, model);");
+
+        writer.Line("// Optimizer, batch order and learning-rate schedule; a resumed run restores them from its checkpoint.");
+        writer.Line($"var parameters = {Training}TrainableParameters.Of(model);");
+        writer.Line("var device = parameters[0].device;");
+        writer.Line($"using var optimizer = {Training}AdamWOptimizer.Create(model, training);");
+        writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
+        writer.Line($"var plan = {Training}TrainingPlan.For(training, order, model, data, output);");
+        writer.Line($"var schedule = {Training}LearningRateSchedule.From(training, plan.TotalSteps);");
+        writer.Line("var state = context.ResumeFrom is { } resumeFrom");
+        writer.Line($"    ? {Training}TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)");
+        writer.Line($"    : {Training}TrainerState.Start(training.Seed, plan.TotalSteps);");
+        writer.Line("if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);");
+        writer.Line($"{Training}RunManifest.Write(global::System.IO.Path.Combine(output, {Training}RunManifest.FileName),");
+        writer.Line($"    {Training}RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom));");
+        writer.Line($"using var log = new {Training}RunLog(output, plan with {{ StartStep = state.GlobalStep }}, context.ObserversOrConsole(training), context.ResumeFrom);");
+        if (shape.Evaluates)
+        {
+            writer.Line("var before = context.EvaluateBeforeTraining && context.ResumeFrom is null");
+            writer.Line($"    ? {Training}Evaluator.Evaluate(model, data, training.BatchSize, 0, device)");
+            writer.Line("    : null;");
+        }
         writer.Line();
-        writer.Line("// 4. Training.");
-        writer.Line("var training = engine.Train(recipe, model, data);");
-        writer.Line($"return new {Recipes}RecipeReport(RecipeName, placed, data.TrainingExamples, training);");
+
+        writer.Line(shape.Accumulates
+            ? "// The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches."
+            : "// The loop: one batch per optimizer step, until the plan's last step.");
+        writer.Line("model.train();");
+        writer.Line("var batches = order.Batches(state.Epoch);");
+        writer.Line("while (state.GlobalStep < plan.TotalSteps)");
+        writer.Open();
+        writer.Line("if (state.BatchInEpoch >= batches.Count)");
+        writer.Open();
+        writer.Line("state = state.NextEpoch();");
+        writer.Line("batches = order.Batches(state.Epoch);");
+        writer.Line("continue;");
+        writer.Close();
+        writer.Line("var learningRate = schedule.At(state.GlobalStep);");
+        writer.Line($"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
+        if (shape.Accumulates) writer.Line("var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);");
+        writer.Line($"{Training}StepOutcome step;");
+        writer.Line("using (global::TorchSharp.torch.NewDisposeScope())");
+        writer.Open();
+        writer.Line("optimizer.zero_grad();");
+        if (shape.Accumulates)
+        {
+            writer.Line("// Forward and loss per micro-batch, backward with the loss divided by their number: the gradients of one batch holding them all.");
+            writer.Line("var loss = 0.0;");
+            writer.Line("var tokens = 0;");
+            writer.Line("for (var micro = 0; micro < take; micro++)");
+            writer.Open();
+            writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
+            writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch);");
+            writer.Line("(microLoss / take).backward();");
+            writer.Line("loss += microLoss.item<float>() / take;");
+            writer.Line("tokens += batch.TokenCount;");
+            writer.Close();
+            writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");
+        }
+        else
+        {
+            writer.Line("// Forward and loss, then backward.");
+            writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch], device);");
+            writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch);");
+            writer.Line("loss.backward();");
+            writer.Line("// Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.");
+            writer.Line($"step = new {Training}StepOutcome(loss.item<float>(), {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
+        }
+        writer.Line("// The NaN stop: a non-finite loss or gradient norm updates nothing.");
+        writer.Line("if (step.IsFinite) optimizer.step();");
+        writer.Close();
+        writer.Line("if (!step.IsFinite)");
+        writer.Open();
+        writer.Line("log.Diverged(state, step);");
+        writer.Line("break;");
+        writer.Close();
+        writer.Line(shape.Accumulates ? "state = state.AfterStep(take, step.Tokens, learningRate);" : "state = state.AfterStep(1, step.Tokens, learningRate);");
+        writer.Line("log.Step(state, step, learningRate);");
+        if (shape.Evaluates)
+        {
+            writer.Line("if (training.EvalEvery > 0 && state.GlobalStep % training.EvalEvery == 0 && state.GlobalStep < plan.TotalSteps)");
+            writer.Line("    state = EvaluateAndKeepBest(state);");
+        }
+        writer.Line("if (training.SaveEvery > 0 && state.GlobalStep % training.SaveEvery == 0 && state.GlobalStep < plan.TotalSteps)");
+        writer.Line($"    log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
+        writer.Line("// Ctrl+C: finish this step, write checkpoint-last, stop.");
+        writer.Line("if (context.Cancellation.IsCancellationRequested && state.GlobalStep < plan.TotalSteps)");
+        writer.Open();
+        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
+        writer.Line("log.Cancelled(state);");
+        writer.Line("break;");
+        writer.Close();
+        writer.Close();
+        writer.Line("model.eval();");
+        writer.Line();
+
+        writer.Line(shape.Evaluates
+            ? "// After the last step: a final evaluation, checkpoint-last, and the adapter in PEFT's format."
+            : "// After the last step: checkpoint-last and the adapter in PEFT's format.");
+        writer.Line("string? adapterDirectory = null;");
+        writer.Line($"if (log.Status == {Training}TrainingStatus.Completed)");
+        writer.Open();
+        if (shape.Evaluates) writer.Line("if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);");
+        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
+        writer.Line($"adapterDirectory = global::System.IO.Path.Combine(output, {Training}RunFolder.AdapterName);");
+        writer.Line("global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);");
+        writer.Line("global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);");
+        writer.Line("context.Log($\"adapter: {adapterDirectory}\");");
+        writer.Close();
+        writer.Line("var result = log.End(state);");
+        writer.Line($"return new {Recipes}RecipeReport(RecipeName, targets, data.Train.Count, {(shape.Evaluates ? "before" : "null")}, result, adapterDirectory);");
+        if (shape.Evaluates)
+        {
+            writer.Line();
+            writer.Line("// Validation loss (and scores) now; a better loss than any before writes checkpoint-best.");
+            writer.Line($"{Training}TrainerState EvaluateAndKeepBest({Training}TrainerState at)");
+            writer.Open();
+            writer.Line($"if ({Training}Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device) is not {{ }} metrics) return at;");
+            writer.Line("log.Evaluation(metrics);");
+            writer.Line("if (!at.IsImprovedBy(metrics.Loss)) return at;");
+            writer.Line("var best = at.WithBest(metrics.Loss);");
+            writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.BestName), best, optimizer, store), best, metrics);");
+            writer.Line("return best;");
+            writer.Close();
+        }
         writer.Close();
     }
 }

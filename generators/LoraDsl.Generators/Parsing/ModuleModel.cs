@@ -19,5 +19,5 @@ public sealed record ModuleModel(
     public string HandleName => Identifiers.ToPascalCase(Name);
 
     /// <summary>PEFT's string-target rule on the path template.</summary>
-    public bool MatchesPath(string target) => PathTemplate == target || PathTemplate.EndsWith("." + target, System.StringComparison.Ordinal);
+    public bool MatchesPath(string target) => LoraDsl.Dsl.TargetRules.MatchesPath(PathTemplate, target);
 }

@@ -1,6 +1,6 @@
 namespace LoraDsl.Generators.Parsing;
 
-/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time).</summary>
+/// <summary>A [LoraRecipe] class as values: what its attributes say (the fluent Configure body runs at run time) and the hash of its source.</summary>
 public sealed record RecipeModel(
     string? Namespace,
     string ClassName,
@@ -18,4 +18,5 @@ public sealed record RecipeModel(
     string? BuiltInModel,
     EquatableArray<OptionValue> Options,
     EquatableArray<TargetModel> Targets,
-    bool HasConfigure);
+    bool HasConfigure,
+    string? SourceSha256 = null);

@@ -91,7 +91,21 @@ public static class RecipeParser
             builtInModel,
             new([.. options]),
             new([.. targets]),
-            hasConfigure);
+            hasConfigure,
+            SourceHash(type, cancellationToken));
+    }
+
+    /// <summary>SHA-256 (lower-case hex) of the source files declaring the recipe, in path order: what run.json records.</summary>
+    private static string SourceHash(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var tree in type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().OrderBy(t => t.FilePath, System.StringComparer.Ordinal))
+            text.Append(tree.GetText(cancellationToken).ToString());
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        var hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        var hex = new System.Text.StringBuilder(hash.Length * 2);
+        foreach (var b in hash) hex.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return hex.ToString();
     }
 
     private static TargetModel Target(TargetKind kind, string value, AttributeData attribute, AttributeSyntax? syntax, bool isStringLiteral)

@@ -133,27 +133,19 @@ public static class RecipeValidator
 
     private static List<(ModuleModel, ImmutableHashSet<string>?)> Preset(ArchitectureModel architecture, string preset)
     {
-        if (preset == "AllLinear")
+        if (LoraDsl.Dsl.TargetRules.PresetRoles(preset) is not { } roles)
         {
             return [.. architecture.Modules
-                .Where(m => m.Kind != "Embedding" && !m.Roles.Contains("Head") && !m.Roles.Contains("Classifier"))
+                .Where(m => LoraDsl.Dsl.TargetRules.IsInAllLinear(m.Kind, m.Roles))
                 .Select(m => (m, (ImmutableHashSet<string>?)null))];
         }
-        string[] roles = preset switch
-        {
-            "QV" => ["Query", "Value"],
-            "QKVO" => ["Query", "Key", "Value", "Output"],
-            _ => ["FfnGate", "FfnUp", "FfnDown"],
-        };
         return [.. architecture.Modules
             .Select(m => (Module: m, Roles: m.Roles.Intersect(roles).ToImmutableHashSet()))
             .Where(x => x.Roles.Count > 0)
             .Select(x => (x.Module, (ImmutableHashSet<string>?)x.Roles))];
     }
 
-    // The runtime lists roles in enum order; so does the diagnostic.
-    private static int RoleOrder(string role) =>
-        System.Array.IndexOf(new[] { "Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier" }, role);
+    private static int RoleOrder(string role) => LoraDsl.Dsl.TargetRules.RoleIndex(role);
 
     private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 }

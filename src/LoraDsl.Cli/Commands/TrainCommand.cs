@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using LoraDsl.Engine;
 using LoraDsl.Recipes;
 using LoraDsl.Training;
 
@@ -15,26 +14,26 @@ static class TrainCommand
         var set = CommonOptions.Set();
         var device = CommonOptions.Device();
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint folder (e.g. runs/x/checkpoint-last)" };
-        var bf16 = new Option<bool>("--bf16") { Description = "Run the frozen base in bfloat16 (LoRA weights stay fp32)" };
         var command = new Command("train", "Train a recipe: load the checkpoint, place adapters, tokenize the data, train, save the adapter")
         {
-            recipe, set, device, resume, bf16,
+            recipe, set, device, resume,
         };
         command.SetAction(parsed =>
         {
             var entry = catalog.Find(parsed.GetValue(recipe)!);
-            var engine = new RecipeEngine(new RecipeEngineOptions
+            var report = entry.Run(new RecipeRunContext
             {
+                Overrides = RecipeCatalog.Overrides(parsed.GetValue(set)),
                 Device = parsed.GetValue(device)!,
                 ResumeFrom = parsed.GetValue(resume),
-                ComputeDtype = parsed.GetValue(bf16) ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32,
             });
-            var report = entry.Run(new RecipeRunContext(engine) { Overrides = RecipeCatalog.Overrides(parsed.GetValue(set)) });
-            PrintComparison(engine.Before, engine.Result?.Evaluations.LastOrDefault());
+            PrintComparison(report.Before, report.Training.Evaluations.LastOrDefault());
+            var final = report.Training.Steps.Count > 0 ? report.Training.Steps[^1].Loss : double.NaN;
             Console.WriteLine($"{report.Recipe}: {report.AdaptersPlaced} adapters, {report.TrainingExamples} training examples, " +
-                $"{report.Training.OptimizerSteps} steps, final loss {report.Training.FinalTrainingLoss.ToString("F4", CultureInfo.InvariantCulture)}");
+                $"{report.Training.FinalStep} steps, final loss {final.ToString("F4", CultureInfo.InvariantCulture)}");
+            Console.WriteLine(report.Training.Message);
             Console.WriteLine($"outputs: {report.Training.OutputDirectory} (adapter/, checkpoint-best/, checkpoint-last/, metrics.jsonl, loss_curve.png, run.json)");
-            return engine.Result?.Status == TrainingStatus.Completed ? 0 : 1;
+            return report.Training.Status == TrainingStatus.Completed ? 0 : 1;
         });
         return command;
     }

@@ -4,23 +4,23 @@ using LoraDsl.Models.Llama;
 
 namespace LoraDsl.Checkpoints;
 
-/// <summary>The architectures <see cref="ModelLoader"/> knows, by model_type. Adding one is one entry.</summary>
+/// <summary>The architectures <see cref="ModelLoader"/> knows, by model_type (taken from the DSL architectures, compared by one rule). Adding one is one entry.</summary>
 public static class ModelArchitectures
 {
     static readonly List<ModelArchitecture> Registered =
     [
-        new(["llama", "mistral", "qwen2"], "model",
+        new(Architectures.Llama.Descriptor.ModelTypes, "model",
             (raw, path, dtype, device) => new LlamaForCausalLM(LlamaConfig.FromJson(raw, path), dtype, device))
         {
             // Older LLaMA checkpoints store the rotary frequencies, which are recomputed here.
             IsIgnoredCheckpointKey = key => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal),
         },
-        new(["gpt2"], "transformer",
+        new(Architectures.Gpt2.Descriptor.ModelTypes, "transformer",
             (raw, path, dtype, device) => new Gpt2LMHeadModel(Gpt2Config.FromJson(raw, path), dtype, device))
         {
             IsIgnoredCheckpointKey = key => key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal),
         },
-        new(["bert"], "bert",
+        new(Architectures.Bert.Descriptor.ModelTypes, "bert",
             (raw, path, dtype, device) => new BertForSequenceClassification(BertConfig.FromJson(raw, path)))
         {
             // position_ids is a constant buffer; cls.* are pre-training heads a classifier does not use.
@@ -49,7 +49,7 @@ public static class ModelArchitectures
         lock (Gate)
         {
             foreach (var a in Registered)
-                if (a.ModelTypes.Contains(modelType)) return a;
+                if (a.ModelTypes.Any(t => Dsl.ArchitectureDescriptor.ModelTypeMatches(t, modelType))) return a;
             var supported = string.Join(", ", Registered.SelectMany(a => a.ModelTypes).Distinct().Order(StringComparer.Ordinal));
             throw new UnsupportedModelException(
                 $"model_type '{modelType}'{(configPath is null ? "" : $" in '{configPath}'")} is not supported; supported: {supported}.");

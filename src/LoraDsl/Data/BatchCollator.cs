@@ -6,6 +6,10 @@ namespace LoraDsl.Data;
 /// <summary>Pads examples to the longest in the batch and makes the step's tensors.</summary>
 public static class BatchCollator
 {
+    /// <summary>The training examples at <paramref name="indices"/> as one batch on <paramref name="device"/>.</summary>
+    public static Batch Collate(PreparedDataset data, IReadOnlyList<int> indices, Device device) =>
+        Collate([.. indices.Select(i => data.Train[i])], data.Task, data.PadId, device);
+
     public static Batch Collate(IReadOnlyList<TokenizedExample> examples, DataTask task, int padId, Device? device = null)
     {
         if (examples.Count == 0) throw new ArgumentException("Cannot collate an empty batch.", nameof(examples));

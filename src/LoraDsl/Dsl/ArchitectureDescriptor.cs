@@ -32,7 +32,11 @@ public sealed class ArchitectureDescriptor(
         return exact.Count > 0 ? exact : Modules.Where(m => m.MatchesPath(target));
     }
 
-    public bool Supports(string modelType) => ModelTypes.Contains(modelType, StringComparer.OrdinalIgnoreCase);
+    /// <summary>Whether config.json's <c>model_type</c> names this architecture; the one rule the loader uses too (<see cref="ModelTypeMatches"/>).</summary>
+    public bool Supports(string modelType) => ModelTypes.Any(t => ModelTypeMatches(t, modelType));
+
+    /// <summary>Hugging Face's model_type comparison: ordinal, ignoring case (transformers lower-cases model_type).</summary>
+    public static bool ModelTypeMatches(string declared, string found) => string.Equals(declared, found, StringComparison.OrdinalIgnoreCase);
 
     public override string ToString() => Name;
 }

@@ -83,18 +83,13 @@ public sealed class TargetSet
 
     private static IEnumerable<(ArchitectureModule, IReadOnlyCollection<ModuleRole>?)> SelectPreset(Preset preset, ArchitectureDescriptor architecture)
     {
-        if (preset == Preset.AllLinear)
+        if (TargetRules.PresetRoles(preset.ToString()) is not { } roleNames)
         {
             return architecture.Modules
-                .Where(m => m.Kind != ModuleKind.Embedding && !m.Roles.Contains(ModuleRole.Head) && !m.Roles.Contains(ModuleRole.Classifier))
+                .Where(m => TargetRules.IsInAllLinear(m.Kind.ToString(), m.Roles.Select(r => r.ToString())))
                 .Select(m => (m, (IReadOnlyCollection<ModuleRole>?)null));
         }
-        ModuleRole[] roles = preset switch
-        {
-            Preset.QV => [ModuleRole.Query, ModuleRole.Value],
-            Preset.QKVO => [ModuleRole.Query, ModuleRole.Key, ModuleRole.Value, ModuleRole.Output],
-            _ => [ModuleRole.FfnGate, ModuleRole.FfnUp, ModuleRole.FfnDown],
-        };
+        var roles = roleNames.Select(Enum.Parse<ModuleRole>).ToList();
         return architecture.Modules
             .Select(m => (Module: m, Roles: m.Roles.Intersect(roles).ToList()))
             .Where(x => x.Roles.Count > 0)

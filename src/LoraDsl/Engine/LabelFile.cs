@@ -5,6 +5,14 @@ namespace LoraDsl.Engine;
 /// <summary>labels.json beside a classification adapter: class names in index order, for predict.</summary>
 public static class LabelFile
 {
+    public const string FileName = "labels.json";
+
+    /// <summary>Writes labels.json into <paramref name="adapterDirectory"/>; nothing when there are no labels (not a classifier).</summary>
+    public static void WriteInto(string adapterDirectory, IReadOnlyList<string> labels)
+    {
+        if (labels.Count > 0) Write(Path.Combine(adapterDirectory, FileName), labels);
+    }
+
     public static void Write(string path, IReadOnlyList<string> labels)
     {
         var temp = path + ".tmp";
@@ -15,7 +23,7 @@ public static class LabelFile
     /// <summary>The labels in <paramref name="adapterDirectory"/>, or null when it has none.</summary>
     public static IReadOnlyList<string>? TryRead(string adapterDirectory)
     {
-        var path = Path.Combine(adapterDirectory, RecipeEngine.LabelsFileName);
+        var path = Path.Combine(adapterDirectory, FileName);
         if (!File.Exists(path)) return null;
         try
         {

@@ -5,36 +5,49 @@ namespace LoraDsl.Recipes;
 /// <summary>The <c>r.Data(d => ...)</c> part of a recipe.</summary>
 public sealed class DataBuilder
 {
-    internal DataOptions Options { get; private set; }
+    readonly RecipeBuilder recipe;
 
-    internal DataBuilder(DataOptions options) => Options = options;
+    internal DataBuilder(RecipeBuilder recipe) => this.recipe = recipe;
 
-    public DataBuilder JsonLines(params string[] files) => Set(Options with { Files = files, Format = DataFormat.JsonLines });
+    public DataBuilder JsonLines(params string[] files) => Set(o => o with { Files = files, Format = DataFormat.JsonLines });
 
-    public DataBuilder Csv(params string[] files) => Set(Options with { Files = files, Format = DataFormat.Csv });
+    public DataBuilder Csv(params string[] files) => Set(o => o with { Files = files, Format = DataFormat.Csv });
 
-    public DataBuilder PlainText(params string[] files) => Set(Options with { Files = files, Format = DataFormat.PlainText });
+    public DataBuilder PlainText(params string[] files) => Set(o => o with { Files = files, Format = DataFormat.PlainText });
+
+    /// <summary>Data files whose format comes from the extension (or <see cref="Format"/>).</summary>
+    public DataBuilder Files(params string[] files) => Set(o => o with { Files = files });
+
+    public DataBuilder Format(DataFormat format) => Set(o => o with { Format = format });
+
+    public DataBuilder Task(DataTask task) => Set(o => o with { Task = task });
 
     public DataBuilder Classification(string textField = "text", string labelField = "label", params string[] labels) =>
-        Set(Options with { Task = DataTask.Classification, TextField = textField, LabelField = labelField, Labels = labels.Length == 0 ? null : labels });
+        Set(o => o with { Task = DataTask.Classification, TextField = textField, LabelField = labelField, Labels = labels.Length == 0 ? null : labels });
 
     public DataBuilder CausalLanguageModeling(string textField = "text") =>
-        Set(Options with { Task = DataTask.CausalLanguageModeling, TextField = textField });
+        Set(o => o with { Task = DataTask.CausalLanguageModeling, TextField = textField });
 
     public DataBuilder InstructionTuning(string instructionField = "instruction", string inputField = "input", string outputField = "output") =>
-        Set(Options with { Task = DataTask.InstructionTuning, InstructionField = instructionField, InputField = inputField, OutputField = outputField });
+        Set(o => o with { Task = DataTask.InstructionTuning, InstructionField = instructionField, InputField = inputField, OutputField = outputField });
 
-    public DataBuilder MaxTokens(int tokens) => Set(Options with { MaxTokens = tokens });
+    public DataBuilder TextField(string field) => Set(o => o with { TextField = field });
 
-    public DataBuilder ValidationFraction(double fraction) => Set(Options with { ValidationFraction = fraction });
+    public DataBuilder LabelField(string field) => Set(o => o with { LabelField = field });
 
-    public DataBuilder MaxRecords(int records) => Set(Options with { MaxRecords = records });
+    public DataBuilder Labels(params string[] labels) => Set(o => o with { Labels = labels.Length == 0 ? null : labels });
 
-    public DataBuilder Seed(int seed) => Set(Options with { Seed = seed });
+    public DataBuilder MaxTokens(int tokens) => Set(o => o with { MaxTokens = tokens });
 
-    private DataBuilder Set(DataOptions options)
+    public DataBuilder ValidationFraction(double fraction) => Set(o => o with { ValidationFraction = fraction });
+
+    public DataBuilder MaxRecords(int records) => Set(o => o with { MaxRecords = records });
+
+    public DataBuilder Seed(int seed) => Set(o => o with { Seed = seed });
+
+    DataBuilder Set(Func<DataOptions, DataOptions> change)
     {
-        Options = options;
+        recipe.Draft = recipe.Draft with { Data = change(recipe.Draft.Data) };
         return this;
     }
 }

@@ -6,30 +6,25 @@ namespace LoraDsl.Recipes;
 /// <summary>The <c>r.Lora(l => ...)</c> part of a recipe: hyperparameters and targets.</summary>
 public sealed class LoraBuilder
 {
-    internal LoraOptions Options { get; private set; } = new();
-    internal TargetSet Targets { get; private set; } = TargetSet.Empty;
+    readonly RecipeBuilder recipe;
 
-    internal LoraBuilder(LoraOptions options, TargetSet targets)
-    {
-        Options = options;
-        Targets = targets;
-    }
+    internal LoraBuilder(RecipeBuilder recipe) => this.recipe = recipe;
 
-    public LoraBuilder Rank(int rank) => Set(Options with { Rank = rank });
+    public LoraBuilder Rank(int rank) => Set(o => o with { Rank = rank });
 
-    public LoraBuilder Alpha(double alpha) => Set(Options with { Alpha = alpha });
+    public LoraBuilder Alpha(double alpha) => Set(o => o with { Alpha = alpha });
 
-    public LoraBuilder Dropout(double dropout) => Set(Options with { Dropout = dropout });
+    public LoraBuilder Dropout(double dropout) => Set(o => o with { Dropout = dropout });
 
-    public LoraBuilder RsLora(bool enabled = true) => Set(Options with { UseRsLora = enabled });
+    public LoraBuilder RsLora(bool enabled = true) => Set(o => o with { UseRsLora = enabled });
 
-    public LoraBuilder Dora(bool enabled = true) => Set(Options with { UseDora = enabled });
+    public LoraBuilder Dora(bool enabled = true) => Set(o => o with { UseDora = enabled });
 
-    public LoraBuilder Bias(LoraBias bias) => Set(Options with { Bias = bias });
+    public LoraBuilder Bias(LoraBias bias) => Set(o => o with { Bias = bias });
 
-    public LoraBuilder Init(LoraInit init) => Set(Options with { Init = init });
+    public LoraBuilder Init(LoraInit init) => Set(o => o with { Init = init });
 
-    public LoraBuilder ModulesToSave(params string[] modules) => Set(Options with { ModulesToSave = modules });
+    public LoraBuilder ModulesToSave(params string[] modules) => Set(o => o with { ModulesToSave = modules });
 
     public LoraBuilder Target(params ArchitectureModule[] modules) => Add(modules.Select(m => TargetSpec.ForModule(m)));
 
@@ -51,15 +46,17 @@ public sealed class LoraBuilder
 
     public LoraBuilder PresetLayers(string layers, Preset preset) => Add([TargetSpec.ForPreset(preset, layers)]);
 
-    private LoraBuilder Set(LoraOptions options)
+    LoraBuilder Set(Func<LoraOptions, LoraOptions> change)
     {
-        Options = options;
+        recipe.Draft = recipe.Draft with { Lora = change(recipe.Draft.Lora) };
         return this;
     }
 
-    private LoraBuilder Add(IEnumerable<TargetSpec> targets)
+    LoraBuilder Add(IEnumerable<TargetSpec> targets)
     {
-        foreach (var target in targets) Targets = Targets.Add(target);
+        var set = recipe.Draft.Targets;
+        foreach (var target in targets) set = set.Add(target);
+        recipe.Draft = recipe.Draft with { Targets = set };
         return this;
     }
 }

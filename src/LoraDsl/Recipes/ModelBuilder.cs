@@ -3,21 +3,19 @@ namespace LoraDsl.Recipes;
 /// <summary>The <c>r.Model(m => ...)</c> part of a recipe.</summary>
 public sealed class ModelBuilder
 {
-    internal ModelSource? Source { get; private set; }
+    readonly RecipeBuilder recipe;
 
-    internal ModelBuilder(ModelSource? source) => Source = source;
+    internal ModelBuilder(RecipeBuilder recipe) => this.recipe = recipe;
 
     /// <summary>A Hugging Face checkpoint folder.</summary>
-    public ModelBuilder FromDirectory(string path)
-    {
-        Source = ModelSource.FromDirectory(path);
-        return this;
-    }
+    public ModelBuilder FromDirectory(string path) => Set(ModelSource.FromDirectory(path));
 
-    /// <summary>A model the engine knows by name (shipped with the runtime or a package).</summary>
-    public ModelBuilder BuiltIn(string name)
+    /// <summary>A model the runtime knows by name (shipped with the runtime or a package).</summary>
+    public ModelBuilder BuiltIn(string name) => Set(ModelSource.BuiltIn(name));
+
+    ModelBuilder Set(ModelSource source)
     {
-        Source = ModelSource.BuiltIn(name);
+        recipe.Draft = recipe.Draft with { Model = source };
         return this;
     }
 }

@@ -1,61 +1,92 @@
 using LoraDsl.Data;
 using LoraDsl.Dsl;
 using LoraDsl.Lora;
+using LoraDsl.Recipes.Settings;
 using LoraDsl.Training;
 
 namespace LoraDsl.Recipes;
 
 /// <summary>
-/// The fluent side of a recipe (<c>static void Configure(RecipeBuilder r)</c>). Generated code
-/// applies the class's attributes first, then calls Configure, then <see cref="Build"/>.
+/// The fluent side of a recipe (<c>static void Configure(RecipeBuilder r)</c>). Generated code applies the class's
+/// attributes first, then calls Configure, then <see cref="Build"/>. Every part writes into one
+/// <see cref="RecipeDefinition"/> draft, so a <c>[Setting]</c> attribute, a builder call and <c>--set</c> reach the same field.
 /// </summary>
-public sealed class RecipeBuilder(string name, ArchitectureDescriptor architecture)
+public sealed class RecipeBuilder
 {
-    private readonly LoraBuilder lora = new(new LoraOptions(), TargetSet.Empty);
-    private readonly ModelBuilder model = new(null);
-    private readonly DataBuilder data = new(new DataOptions());
-    private readonly TrainingBuilder training = new(new TrainingOptions { OutputDirectory = Path.Combine("runs", name) });
+    static readonly ModelSource NoModel = ModelSource.FromDirectory("");
 
-    public string Name { get; } = name;
-    public ArchitectureDescriptor Architecture { get; } = architecture;
+    public RecipeBuilder(string name, ArchitectureDescriptor architecture)
+    {
+        Name = name;
+        Architecture = architecture;
+        Draft = new RecipeDefinition(name, architecture, NoModel, new LoraOptions(), TargetSet.Empty,
+            new DataOptions(), new TrainingOptions { OutputDirectory = Path.Combine("runs", name) });
+    }
+
+    public string Name { get; }
+
+    public ArchitectureDescriptor Architecture { get; }
 
     /// <summary>Compile-time depth of the recipe's checkpoint, if declared; enables early layer checks.</summary>
     public int? KnownDepth { get; set; }
 
+    /// <summary>SHA-256 of the recipe's source file (set by generated code).</summary>
+    public string? SourceSha256 { get; set; }
+
+    /// <summary>The generator's version (set by generated code).</summary>
+    public string? GeneratorVersion { get; set; }
+
+    internal RecipeDefinition Draft { get; set; }
+
     public RecipeBuilder Lora(Action<LoraBuilder> configure)
     {
-        configure(lora);
+        configure(new LoraBuilder(this));
         return this;
     }
 
     public RecipeBuilder Model(Action<ModelBuilder> configure)
     {
-        configure(model);
+        configure(new ModelBuilder(this));
         return this;
     }
 
     public RecipeBuilder Data(Action<DataBuilder> configure)
     {
-        configure(data);
+        configure(new DataBuilder(this));
         return this;
     }
 
     public RecipeBuilder Training(Action<TrainingBuilder> configure)
     {
-        configure(training);
+        configure(new TrainingBuilder(this));
+        return this;
+    }
+
+    /// <summary>Sets one setting by its <c>--set</c> key (what a <c>[Setting("training.lr", "1e-3")]</c> attribute becomes).</summary>
+    public RecipeBuilder Set(string key, string value)
+    {
+        Draft = RecipeSettings.Find(key, Name).Write(Draft, value);
         return this;
     }
 
     /// <summary>The definition, validated with the same rules (and messages) as the LORA0xx diagnostics.</summary>
-    /// <exception cref="RecipeValidationException">Invalid LoRA options or no model source.</exception>
+    /// <exception cref="RecipeValidationException">A setting outside its range, no model or no data.</exception>
     /// <exception cref="TargetResolutionException">A target the architecture does not have.</exception>
     public RecipeDefinition Build()
     {
-        var source = model.Source ?? throw new RecipeValidationException(
-            $"Recipe '{Name}' names no model; call r.Model(m => m.FromDirectory(\"path\")) or m.BuiltIn(\"name\").");
-        var definition = new RecipeDefinition(Name, Architecture, source, lora.Options, lora.Targets, data.Options, training.Options)
+        if (ReferenceEquals(Draft.Model, NoModel))
+            throw new RecipeValidationException(
+                $"Recipe '{Name}' names no model; call r.Model(m => m.FromDirectory(\"path\")) or m.BuiltIn(\"name\").");
+        var lora = Draft.Lora;
+        // PEFT trains a sequence-classification head in full (modules_to_save) unless told otherwise.
+        if (Draft.Data.Task == DataTask.Classification && lora.ModulesToSave.Count == 0)
+            lora = lora with { ModulesToSave = ["classifier"] };
+        var definition = Draft with
         {
+            Lora = lora,
             KnownDepth = KnownDepth ?? Architecture.KnownDepth,
+            SourceSha256 = SourceSha256,
+            GeneratorVersion = GeneratorVersion,
         };
         definition.Validate();
         return definition;

@@ -1,12 +1,15 @@
-using System.Globalization;
 using LoraDsl.Data;
 using LoraDsl.Dsl;
 using LoraDsl.Lora;
+using LoraDsl.Recipes.Settings;
 using LoraDsl.Training;
 
 namespace LoraDsl.Recipes;
 
-/// <summary>Everything a recipe says, as plain options the engine consumes.</summary>
+/// <summary>
+/// The one model of a recipe: what it says (attributes, then Configure, then <c>--set</c> overrides), validated once.
+/// The generated <c>Run</c>, the CLI, run.json and <c>reproduce</c> all read this record.
+/// </summary>
 public sealed record RecipeDefinition(
     string Name,
     ArchitectureDescriptor Architecture,
@@ -19,21 +22,29 @@ public sealed record RecipeDefinition(
     /// <summary>Depth known before loading (recipe or architecture declaration), for early layer checks.</summary>
     public int? KnownDepth { get; init; }
 
-    /// <summary>The keys <see cref="WithOverride"/> accepts (<c>--set key=value</c>).</summary>
-    public static IReadOnlyList<string> OverrideKeys { get; } =
-    [
-        "lora.r", "lora.alpha", "lora.dropout", "lora.use_rslora", "lora.use_dora",
-        "training.lr", "training.epochs", "training.max_steps", "training.batch_size", "training.grad_accum",
-        "training.warmup_steps", "training.weight_decay", "training.seed", "training.output_dir",
-        "data.max_tokens", "data.max_records", "data.validation_fraction", "data.files",
-        "model.path",
-    ];
+    /// <summary>SHA-256 of the recipe's C# source file, emitted by the generator; null for definitions built by hand.</summary>
+    public string? SourceSha256 { get; init; }
 
-    /// <summary>Applies <c>key=value</c> overrides in order, then validates.</summary>
+    /// <summary>The version of the generator that emitted the recipe's code.</summary>
+    public string? GeneratorVersion { get; init; }
+
+    /// <summary>The <c>--set</c> overrides applied, in order (recorded in run.json; <c>reproduce</c> applies them again).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Overrides { get; init; } = [];
+
+    /// <summary>The keys <see cref="WithOverride"/> accepts (<c>--set key=value</c>).</summary>
+    public static IReadOnlyList<string> OverrideKeys => RecipeSettings.Keys;
+
+    /// <summary>Applies <c>key=value</c> overrides in order, then validates once.</summary>
     public RecipeDefinition WithOverrides(IEnumerable<KeyValuePair<string, string>> overrides)
     {
         var result = this;
-        foreach (var (key, value) in overrides) result = result.Apply(key, value);
+        var applied = new List<KeyValuePair<string, string>>(Overrides);
+        foreach (var (key, value) in overrides)
+        {
+            result = RecipeSettings.Find(key, Name).Write(result, value);
+            applied.Add(new(key, value));
+        }
+        result = result with { Overrides = applied };
         result.Validate();
         return result;
     }
@@ -50,57 +61,26 @@ public sealed record RecipeDefinition(
         return new(assignment[..equals].Trim(), assignment[(equals + 1)..].Trim());
     }
 
-    /// <summary>Checks the LoRA options and the targets (layers too when the depth is known).</summary>
-    public void Validate()
+    /// <summary>The value of every setting as <c>--set</c> writes it, in table order (run.json's "settings").</summary>
+    public IReadOnlyList<KeyValuePair<string, string?>> Settings() =>
+        [.. RecipeSettings.All.Select(s => new KeyValuePair<string, string?>(s.Key, s.ReadText(this)))];
+
+    /// <summary>
+    /// Checks every setting against its rule (the same rules, and texts, as the compile-time diagnostics) and the
+    /// targets (layers too when the depth is known). Returns the warnings for legal but unusual values.
+    /// </summary>
+    /// <exception cref="RecipeValidationException">A setting outside its range.</exception>
+    /// <exception cref="TargetResolutionException">A target the architecture does not have.</exception>
+    public IReadOnlyList<string> Validate()
     {
-        if (Lora.Rank <= 0) throw Invalid(DslMessages.RankNotPositive, Lora.Rank);
-        if (!(Lora.Alpha > 0)) throw Invalid(DslMessages.AlphaNotPositive, Lora.Alpha);
-        if (!(Lora.Dropout >= 0 && Lora.Dropout < 1)) throw Invalid(DslMessages.DropoutOutOfRange, Lora.Dropout);
+        var warnings = new List<string>();
+        foreach (var setting in RecipeSettings.All)
+        {
+            if (setting.ReadNumber(this) is not { } value) continue;
+            if (setting.Info.Error(value) is { } error) throw new RecipeValidationException(error);
+            if (setting.Info.Warning(value) is { } warning) warnings.Add(warning);
+        }
         Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
+        return warnings;
     }
-
-    private RecipeDefinition Apply(string key, string value) => key switch
-    {
-        "lora.r" or "lora.rank" => this with { Lora = Lora with { Rank = Int(key, value) } },
-        "lora.alpha" => this with { Lora = Lora with { Alpha = Double(key, value) } },
-        "lora.dropout" => this with { Lora = Lora with { Dropout = Double(key, value) } },
-        "lora.use_rslora" => this with { Lora = Lora with { UseRsLora = Bool(key, value) } },
-        "lora.use_dora" => this with { Lora = Lora with { UseDora = Bool(key, value) } },
-        "training.lr" or "training.learning_rate" => this with { Training = Training with { LearningRate = Double(key, value) } },
-        "training.epochs" => this with { Training = Training with { Epochs = Int(key, value) } },
-        "training.max_steps" => this with { Training = Training with { MaxSteps = Int(key, value) } },
-        "training.batch_size" => this with { Training = Training with { BatchSize = Int(key, value) } },
-        "training.grad_accum" => this with { Training = Training with { GradientAccumulationSteps = Int(key, value) } },
-        "training.warmup_steps" => this with { Training = Training with { WarmupSteps = Int(key, value) } },
-        "training.weight_decay" => this with { Training = Training with { WeightDecay = Double(key, value) } },
-        "training.seed" => this with { Training = Training with { Seed = Int(key, value) } },
-        "training.output_dir" => this with { Training = Training with { OutputDirectory = value } },
-        "data.max_tokens" => this with { Data = Data with { MaxTokens = Int(key, value) } },
-        "data.max_records" => this with { Data = Data with { MaxRecords = Int(key, value) } },
-        "data.validation_fraction" => this with { Data = Data with { ValidationFraction = Double(key, value) } },
-        "data.files" => this with { Data = Data with { Files = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) } },
-        "model.path" => this with { Model = ModelSource.FromDirectory(value) },
-        _ => throw new RecipeValidationException(
-            $"Recipe '{Name}' has no setting '{key}'{Suggestion(key)}; known keys: {string.Join(", ", OverrideKeys)}."),
-    };
-
-    private static string Suggestion(string key) => DslMessages.Closest(key, OverrideKeys) is { } s ? $" (did you mean '{s}'?)" : "";
-
-    private static int Int(string key, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result)
-            ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs an integer, got '{value}'.");
-
-    private static double Double(string key, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var result)
-            ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs a number, got '{value}'.");
-
-    private static bool Bool(string key, string value) =>
-        bool.TryParse(value, out var result)
-            ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs true or false, got '{value}'.");
-
-    private static RecipeValidationException Invalid(string format, object value) =>
-        new(string.Format(CultureInfo.InvariantCulture, format, value));
 }

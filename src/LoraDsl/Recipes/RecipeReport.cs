@@ -1,4 +1,16 @@
+using LoraDsl.Lora;
+using LoraDsl.Training;
+
 namespace LoraDsl.Recipes;
 
-/// <summary>The outcome of <c>Run</c>: how many adapters were placed and what training reported.</summary>
-public sealed record RecipeReport(string Recipe, int AdaptersPlaced, int TrainingExamples, TrainingSummary Training);
+/// <summary>The outcome of a generated <c>Run</c>: the adapters placed, the validation before training and what training did.</summary>
+public sealed record RecipeReport(
+    string Recipe,
+    IReadOnlyList<LoraTarget> Targets,
+    int TrainingExamples,
+    EvaluationMetrics? Before,
+    TrainingResult Training,
+    string? AdapterDirectory)
+{
+    public int AdaptersPlaced => Targets.Count;
+}

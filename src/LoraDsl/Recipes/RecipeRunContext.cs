@@ -1,7 +1,32 @@
+using LoraDsl.Training;
+
 namespace LoraDsl.Recipes;
 
-/// <summary>What a run needs besides the recipe: the engine and the <c>--set</c> overrides.</summary>
-public sealed record RecipeRunContext(IRecipeEngine Engine)
+/// <summary>What a run needs besides the recipe: overrides, device, resume point, reporting and cancellation.</summary>
+public sealed record RecipeRunContext
 {
+    /// <summary>The <c>--set</c> overrides, applied after the recipe's own settings.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Overrides { get; init; } = [];
+
+    /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>A checkpoint folder (checkpoint-last) to resume from.</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>Progress observers (metrics files are always written); null = a console reporter.</summary>
+    public IReadOnlyList<ITrainingObserver>? Observers { get; init; }
+
+    /// <summary>Evaluate once before the first step, so the report shows before and after.</summary>
+    public bool EvaluateBeforeTraining { get; init; } = true;
+
+    /// <summary>Receives the run's own messages (adapters placed, trainable parameters, where files went).</summary>
+    public Action<string> Log { get; init; } = Console.WriteLine;
+
+    /// <summary>Stops the loop after the current step with checkpoint-last written (Ctrl+C).</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>The observers to use: <see cref="Observers"/>, or a console reporter.</summary>
+    public IReadOnlyList<ITrainingObserver> ObserversOrConsole(TrainingOptions training) =>
+        Observers ?? [new ConsoleTrainingReporter(logEvery: training.LogEvery)];
 }

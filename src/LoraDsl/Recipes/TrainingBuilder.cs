@@ -5,37 +5,54 @@ namespace LoraDsl.Recipes;
 /// <summary>The <c>r.Training(t => ...)</c> part of a recipe.</summary>
 public sealed class TrainingBuilder
 {
-    internal TrainingOptions Options { get; private set; }
+    readonly RecipeBuilder recipe;
 
-    internal TrainingBuilder(TrainingOptions options) => Options = options;
+    internal TrainingBuilder(RecipeBuilder recipe) => this.recipe = recipe;
 
-    public TrainingBuilder LearningRate(double rate) => Set(Options with { LearningRate = rate });
+    public TrainingBuilder LearningRate(double rate) => Set(o => o with { LearningRate = rate });
 
-    public TrainingBuilder WeightDecay(double decay) => Set(Options with { WeightDecay = decay });
+    public TrainingBuilder WeightDecay(double decay) => Set(o => o with { WeightDecay = decay });
 
-    public TrainingBuilder Epochs(int epochs) => Set(Options with { Epochs = epochs });
+    public TrainingBuilder Beta1(double beta1) => Set(o => o with { Beta1 = beta1 });
 
-    public TrainingBuilder MaxSteps(int steps) => Set(Options with { MaxSteps = steps });
+    public TrainingBuilder Beta2(double beta2) => Set(o => o with { Beta2 = beta2 });
 
-    public TrainingBuilder BatchSize(int size) => Set(Options with { BatchSize = size });
+    /// <summary>AdamW's (beta1, beta2).</summary>
+    public TrainingBuilder Betas(double beta1, double beta2) => Set(o => o with { Beta1 = beta1, Beta2 = beta2 });
 
-    public TrainingBuilder GradientAccumulation(int steps) => Set(Options with { GradientAccumulationSteps = steps });
+    public TrainingBuilder Epsilon(double epsilon) => Set(o => o with { Epsilon = epsilon });
 
-    public TrainingBuilder WarmupSteps(int steps) => Set(Options with { WarmupSteps = steps });
+    public TrainingBuilder Epochs(int epochs) => Set(o => o with { Epochs = epochs });
 
-    public TrainingBuilder Decay(LearningRateDecay decay) => Set(Options with { Decay = decay });
+    public TrainingBuilder MaxSteps(int steps) => Set(o => o with { MaxSteps = steps });
 
-    public TrainingBuilder MaxGradNorm(double? norm) => Set(Options with { MaxGradNorm = norm });
+    public TrainingBuilder BatchSize(int size) => Set(o => o with { BatchSize = size });
 
-    public TrainingBuilder EvalEvery(int steps) => Set(Options with { EvalEvery = steps });
+    public TrainingBuilder GradientAccumulation(int steps) => Set(o => o with { GradientAccumulationSteps = steps });
 
-    public TrainingBuilder Seed(int seed) => Set(Options with { Seed = seed });
+    /// <summary>Linear warmup as a share of all optimizer steps, in [0, 0.5].</summary>
+    public TrainingBuilder WarmupFraction(double fraction) => Set(o => o with { WarmupFraction = fraction });
 
-    public TrainingBuilder OutputDirectory(string path) => Set(Options with { OutputDirectory = path });
+    public TrainingBuilder WarmupSteps(int steps) => Set(o => o with { WarmupSteps = steps });
 
-    private TrainingBuilder Set(TrainingOptions options)
+    public TrainingBuilder Decay(LearningRateDecay decay) => Set(o => o with { Decay = decay });
+
+    public TrainingBuilder MaxGradNorm(double? norm) => Set(o => o with { MaxGradNorm = norm });
+
+    public TrainingBuilder EvalEvery(int steps) => Set(o => o with { EvalEvery = steps });
+
+    /// <summary>Write checkpoint-last every N optimizer steps (0 = only at the end and on Ctrl+C).</summary>
+    public TrainingBuilder SaveEvery(int steps) => Set(o => o with { SaveEvery = steps });
+
+    public TrainingBuilder LogEvery(int steps) => Set(o => o with { LogEvery = steps });
+
+    public TrainingBuilder Seed(int seed) => Set(o => o with { Seed = seed });
+
+    public TrainingBuilder OutputDirectory(string path) => Set(o => o with { OutputDirectory = path });
+
+    TrainingBuilder Set(Func<TrainingOptions, TrainingOptions> change)
     {
-        Options = options;
+        recipe.Draft = recipe.Draft with { Training = change(recipe.Draft.Training) };
         return this;
     }
 }

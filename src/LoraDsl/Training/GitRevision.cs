@@ -51,4 +51,31 @@ public static class GitRevision
         }
         return null;
     }
+
+    /// <summary>
+    /// Whether the work tree holding <paramref name="directory"/> has uncommitted changes (<c>git status --porcelain</c>);
+    /// null when git cannot be run or does not answer within five seconds.
+    /// </summary>
+    public static bool? IsDirty(string directory)
+    {
+        try
+        {
+            using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", "status --porcelain --untracked-files=no")
+            {
+                WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            if (git is null) return null;
+            var output = git.StandardOutput.ReadToEndAsync();
+            if (!git.WaitForExit(5000))
+            {
+                git.Kill();
+                return null;
+            }
+            return git.ExitCode == 0 ? output.Result.Length > 0 : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
 }

@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoraDsl.Data;
+using LoraDsl.Lora;
+using LoraDsl.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,17 +15,26 @@ namespace LoraDsl.Training;
 /// <summary>run.json: everything needed to say what a run was and to repeat it.</summary>
 public static class RunManifest
 {
-    public static JsonObject Build(RunDescription run, TrainingOptions training, PreparedDataset? data, Device device, string? resumedFrom = null)
+    public const string FileName = "run.json";
+
+    /// <summary>
+    /// run.json of a recipe run: the recipe (name, source hash, generator version), every setting as resolved and the
+    /// overrides that changed them, the targets placed, seed, data files with their hashes, the base checkpoint's
+    /// identity, package versions, device and the git commit with its dirty flag.
+    /// </summary>
+    public static JsonObject Build(RecipeDefinition recipe, PreparedDataset? data, string baseModelDirectory,
+        IReadOnlyList<LoraTarget> targets, Device device, string? resumedFrom = null, string? workingDirectory = null)
     {
         var manifest = new JsonObject
         {
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
             ["recipe"] = new JsonObject
             {
-                ["name"] = run.RecipeName,
-                ["source_sha256"] = run.RecipeSource is { } source ? Sha256(Encoding.UTF8.GetBytes(source)) : null,
+                ["name"] = recipe.Name,
+                ["architecture"] = recipe.Architecture.Name,
+                ["source_sha256"] = recipe.SourceSha256,
             },
-            ["generator_version"] = run.GeneratorVersion ?? InformationalVersion(typeof(RunManifest).Assembly),
+            ["generator_version"] = recipe.GeneratorVersion,
             ["packages"] = new JsonObject
             {
                 ["LoraDsl"] = InformationalVersion(typeof(RunManifest).Assembly),
@@ -33,12 +44,15 @@ public static class RunManifest
             },
             ["os"] = RuntimeInformation.OSDescription,
             ["device"] = device.ToString(),
-            ["seed"] = training.Seed,
-            ["training"] = Serialize(training),
-            ["data"] = run.Data is null ? null : Serialize(run.Data),
-            ["lora"] = run.Lora is null ? null : Serialize(run.Lora),
-            ["data_files"] = new JsonArray([.. (data?.Files ?? run.Data?.Files ?? []).Select(f => (JsonNode)FileIdentity(f))]),
-            ["base_model"] = run.BaseModelDirectory is { } baseDir ? BaseModel(baseDir) : null,
+            ["seed"] = recipe.Training.Seed,
+            ["settings"] = new JsonObject(recipe.Settings().Select(s => new KeyValuePair<string, JsonNode?>(s.Key, s.Value))),
+            ["overrides"] = new JsonArray([.. recipe.Overrides.Select(o => (JsonNode)new JsonObject { ["key"] = o.Key, ["value"] = o.Value })]),
+            ["targets"] = new JsonArray([.. targets.Select(Target)]),
+            ["training"] = Serialize(recipe.Training),
+            ["data"] = Serialize(recipe.Data),
+            ["lora"] = Serialize(recipe.Lora),
+            ["data_files"] = new JsonArray([.. (data?.Files ?? recipe.Data.Files).Select(f => (JsonNode)FileIdentity(f))]),
+            ["base_model"] = BaseModel(baseModelDirectory),
             ["resumed_from"] = resumedFrom is null ? null : Path.GetFullPath(resumedFrom),
         };
         if (data is not null)
@@ -50,10 +64,17 @@ public static class RunManifest
                 ["labels"] = new JsonArray([.. data.Labels.Select(l => (JsonNode)l)]),
                 ["dropped_records"] = data.DroppedRecords,
             };
-        var git = GitRevision.Read(run.WorkingDirectory ?? Environment.CurrentDirectory);
-        manifest["git"] = git is { } g ? new JsonObject { ["commit"] = g.Commit, ["branch"] = g.Branch } : null;
+        var directory = workingDirectory ?? Environment.CurrentDirectory;
+        var git = GitRevision.Read(directory);
+        manifest["git"] = git is { } g ? new JsonObject { ["commit"] = g.Commit, ["branch"] = g.Branch, ["dirty"] = GitRevision.IsDirty(directory) } : null;
         return manifest;
     }
+
+    static JsonNode Target(LoraTarget target) => new JsonObject
+    {
+        ["path"] = target.Path,
+        ["rows"] = target.Ranges.Count == 0 ? null : new JsonArray([.. target.Ranges.Select(r => (JsonNode)$"{r.Offset}..{r.End}")]),
+    };
 
     public static void Write(string path, JsonObject manifest) =>
         AtomicFile.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -66,7 +87,7 @@ public static class RunManifest
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    static JsonObject FileIdentity(string path) => new()
+    internal static JsonObject FileIdentity(string path) => new()
     {
         ["path"] = Path.GetFullPath(path),
         ["bytes"] = File.Exists(path) ? new FileInfo(path).Length : null,

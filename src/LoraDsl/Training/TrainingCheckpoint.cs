@@ -11,6 +11,9 @@ namespace LoraDsl.Training;
 /// </summary>
 public static class TrainingCheckpoint
 {
+    public const string LastName = "checkpoint-last";
+    public const string BestName = "checkpoint-best";
+    public const string CurveFile = "loss_curve.png";
     public const string StateFile = "trainer_state.json";
     public const string OptimizerFile = "optimizer.bin";
     public const string RngFile = "rng_state.bin";
@@ -22,7 +25,8 @@ public static class TrainingCheckpoint
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public static void Save(string directory, TrainerState state, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters)
+    /// <summary>Writes the checkpoint into <paramref name="directory"/> (swapped in whole) and returns that folder.</summary>
+    public static string Save(string directory, TrainerState state, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters)
     {
         AtomicFile.WriteDirectory(directory, temp =>
         {
@@ -32,6 +36,19 @@ public static class TrainingCheckpoint
                 File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         });
+        return directory;
+    }
+
+    /// <summary>
+    /// Restores a checkpoint for a resumed run and returns where the loop stood. A different data seed is refused:
+    /// the batches would not be the ones the first run would have seen.
+    /// </summary>
+    public static TrainerState Resume(string directory, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters, long dataSeed)
+    {
+        var state = ReadState(directory);
+        if (state.DataSeed != dataSeed)
+            throw new TrainingCheckpointException(directory, $"checkpoint was trained with seed {state.DataSeed}, this run says {dataSeed}: resuming would change the data order.");
+        return Load(directory, optimizer, adapters);
     }
 
     /// <summary>Reads trainer_state.json (recovering a folder left aside by an interrupted swap).</summary>

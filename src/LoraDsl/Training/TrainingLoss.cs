@@ -17,6 +17,10 @@ public static class TrainingLoss
     public static Tensor Compute(PretrainedModel model, ModelInputs inputs, Tensor labels) =>
         Compute(model, inputs, labels, nn.Reduction.Mean).Loss;
 
+    /// <summary>The model's mean loss on a collated batch.</summary>
+    public static Tensor Compute(PretrainedModel model, Batch batch) =>
+        Compute(model, new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask }, batch.Labels);
+
     /// <summary>The summed loss of a causal language model on one batch and the number of predicted tokens in it.</summary>
     public static (Tensor Sum, long Count) ComputeSum(PretrainedModel model, ModelInputs inputs, Tensor labels) =>
         Compute(model, inputs, labels, nn.Reduction.Sum);

@@ -1,6 +1,6 @@
 namespace LoraDsl.Training;
 
-/// <summary>How a <see cref="Trainer.Train"/> call ended and what it produced.</summary>
+/// <summary>How a training run ended and what it produced.</summary>
 public sealed record TrainingResult(
     TrainingStatus Status,
     string Message,

@@ -14,32 +14,138 @@ namespace Samples
         /// <summary>Attributes first, then Configure, then <c>--set</c> overrides; validated.</summary>
         public static global::LoraDsl.Recipes.RecipeDefinition Build(global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<string, string>>? overrides = null)
         {
-            var builder = new global::LoraDsl.Recipes.RecipeBuilder(RecipeName, global::LoraDsl.Architectures.Llama.Descriptor);
+            var builder = new global::LoraDsl.Recipes.RecipeBuilder(RecipeName, global::LoraDsl.Architectures.Llama.Descriptor)
+            {
+                SourceSha256 = "b78c4d4b590037e5c5d18d95d3230d184502e9e7ad66b68fe0e2131d22f9e89c",
+                GeneratorVersion = "<generator version>",
+            };
             Configure(builder);
             var definition = builder.Build();
             return overrides is null ? definition : definition.WithOverrides(overrides);
         }
 
-        /// <summary>Checkpoint → adapters → data → training, through the engine in <paramref name="context"/>.</summary>
+        /// <summary>
+        /// The recipe's training, top to bottom: checkpoint, tokenizer and data; the adapters; optimizer and schedule;
+        /// the loop; the final adapter. Every value the recipe states is read from <c>recipe</c>, so <c>--set</c> overrides apply.
+        /// </summary>
         public static global::LoraDsl.Recipes.RecipeReport Run(global::LoraDsl.Recipes.RecipeRunContext context)
         {
             global::System.ArgumentNullException.ThrowIfNull(context);
             var recipe = Build(context.Overrides);
-            var engine = context.Engine;
+            var training = recipe.Training;
+            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);
 
-            // 1. The base checkpoint.
-            using var model = engine.LoadModel(recipe);
+            // Checkpoint, tokenizer and the examples tokenized for it.
+            var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
+            var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);
+            var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
+            using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
 
-            // 2. One adapter per selected module, placed by the architecture's generated loops.
-            var placer = engine.CreatePlacer(model, recipe.Lora);
-            var placed = global::LoraDsl.Architectures.Llama.ApplyLora(model, recipe.Lora, recipe.Targets, placer);
+            // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
+            var placement = new global::LoraDsl.Lora.LoraTargetList(model);
+            global::LoraDsl.Architectures.Llama.ApplyLora(model, recipe.Lora, recipe.Targets, placement);
+            var targets = placement.Targets;
+            var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
+            var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
+            context.Log($"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}");
+            context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());
 
-            // 3. The examples, tokenized for this model.
-            var data = engine.PrepareData(recipe, model);
+            // Optimizer, batch order and learning-rate schedule; a resumed run restores them from its checkpoint.
+            var parameters = global::LoraDsl.Training.TrainableParameters.Of(model);
+            var device = parameters[0].device;
+            using var optimizer = global::LoraDsl.Training.AdamWOptimizer.Create(model, training);
+            var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
+            var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output);
+            var schedule = global::LoraDsl.Training.LearningRateSchedule.From(training, plan.TotalSteps);
+            var state = context.ResumeFrom is { } resumeFrom
+                ? global::LoraDsl.Training.TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)
+                : global::LoraDsl.Training.TrainerState.Start(training.Seed, plan.TotalSteps);
+            if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);
+            global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
+                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom));
+            using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom);
+            var before = context.EvaluateBeforeTraining && context.ResumeFrom is null
+                ? global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, 0, device)
+                : null;
 
-            // 4. Training.
-            var training = engine.Train(recipe, model, data);
-            return new global::LoraDsl.Recipes.RecipeReport(RecipeName, placed, data.TrainingExamples, training);
+            // The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches.
+            model.train();
+            var batches = order.Batches(state.Epoch);
+            while (state.GlobalStep < plan.TotalSteps)
+            {
+                if (state.BatchInEpoch >= batches.Count)
+                {
+                    state = state.NextEpoch();
+                    batches = order.Batches(state.Epoch);
+                    continue;
+                }
+                var learningRate = schedule.At(state.GlobalStep);
+                global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
+                var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);
+                global::LoraDsl.Training.StepOutcome step;
+                using (global::TorchSharp.torch.NewDisposeScope())
+                {
+                    optimizer.zero_grad();
+                    // Forward and loss per micro-batch, backward with the loss divided by their number: the gradients of one batch holding them all.
+                    var loss = 0.0;
+                    var tokens = 0;
+                    for (var micro = 0; micro < take; micro++)
+                    {
+                        using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
+                        var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
+                        (microLoss / take).backward();
+                        loss += microLoss.item<float>() / take;
+                        tokens += batch.TokenCount;
+                    }
+                    step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);
+                    // The NaN stop: a non-finite loss or gradient norm updates nothing.
+                    if (step.IsFinite) optimizer.step();
+                }
+                if (!step.IsFinite)
+                {
+                    log.Diverged(state, step);
+                    break;
+                }
+                state = state.AfterStep(take, step.Tokens, learningRate);
+                log.Step(state, step, learningRate);
+                if (training.EvalEvery > 0 && state.GlobalStep % training.EvalEvery == 0 && state.GlobalStep < plan.TotalSteps)
+                    state = EvaluateAndKeepBest(state);
+                if (training.SaveEvery > 0 && state.GlobalStep % training.SaveEvery == 0 && state.GlobalStep < plan.TotalSteps)
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                // Ctrl+C: finish this step, write checkpoint-last, stop.
+                if (context.Cancellation.IsCancellationRequested && state.GlobalStep < plan.TotalSteps)
+                {
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                    log.Cancelled(state);
+                    break;
+                }
+            }
+            model.eval();
+
+            // After the last step: a final evaluation, checkpoint-last, and the adapter in PEFT's format.
+            string? adapterDirectory = null;
+            if (log.Status == global::LoraDsl.Training.TrainingStatus.Completed)
+            {
+                if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);
+                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                adapterDirectory = global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunFolder.AdapterName);
+                global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);
+                global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
+                context.Log($"adapter: {adapterDirectory}");
+            }
+            var result = log.End(state);
+            return new global::LoraDsl.Recipes.RecipeReport(RecipeName, targets, data.Train.Count, before, result, adapterDirectory);
+
+            // Validation loss (and scores) now; a better loss than any before writes checkpoint-best.
+            global::LoraDsl.Training.TrainerState EvaluateAndKeepBest(global::LoraDsl.Training.TrainerState at)
+            {
+                if (global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device) is not { } metrics) return at;
+                log.Evaluation(metrics);
+                if (!at.IsImprovedBy(metrics.Loss)) return at;
+                var best = at.WithBest(metrics.Loss);
+                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.BestName), best, optimizer, store), best, metrics);
+                return best;
+            }
         }
     }
 }

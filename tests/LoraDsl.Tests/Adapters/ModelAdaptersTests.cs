@@ -290,4 +290,49 @@ public sealed class ModelAdaptersTests : IDisposable
         Assert.Contains("no module in common", none.Message);
         Assert.Throws<ArgumentException>(() => AdapterCompatibility.RequireEqualRanks(adapters, ["a", "zz"], "linear"));
     }
+
+    [Fact]
+    public void A_mixed_batch_on_gpt2_with_a_sliced_c_attn_adapter_equals_each_row_alone()
+    {
+        using var folderQv = new AdapterFolder();
+        using var folderMlp = new AdapterFolder();
+        using (var trained = new TinyGpt2())
+        {
+            const int h = TinyGpt2.Hidden;
+            var injection = LoraInjector.Inject(trained, OptionsA, [new LoraTarget(TinyGpt2.CAttn, [new OutputSlice(0, h), new OutputSlice(2 * h, h)])]);
+            AdapterRoundTripTests.RandomizeTrainable(trained, 31);
+            AdapterWriter.Save(folderQv.Path, trained, injection);
+        }
+        using (var trained = new TinyGpt2())
+        {
+            var injection = LoraInjector.Inject(trained, OptionsB, ["transformer.h.1.attn.c_attn", TinyGpt2.CAttn]);
+            AdapterRoundTripTests.RandomizeTrainable(trained, 32);
+            AdapterWriter.Save(folderMlp.Path, trained, injection);
+        }
+        using var model = new TinyGpt2();
+        var adapters = ModelAdapters.Of(model);
+        adapters.Load("qv", folderQv.Path);
+        adapters.Load("all", folderMlp.Path);
+        string[] rows = ["all", ModelAdapters.BaseName, "qv", "all"];
+        var generator = new Generator(4);
+        using var input = randint(0, TinyGpt2.Vocab, [rows.Length, 6], generator: generator);
+        Tensor mixed;
+        using (adapters.PerRow(rows)) mixed = Logits(model, input);
+        using var _ = mixed;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            using var row = input.narrow(0, i, 1);
+            Tensor alone;
+            if (rows[i] == ModelAdapters.BaseName)
+                using (adapters.Disable()) alone = Logits(model, row);
+            else
+            {
+                adapters.SetActive(rows[i]);
+                alone = Logits(model, row);
+            }
+            using var got = mixed.narrow(0, i, 1);
+            AssertClose(alone, got, $"row {i} ({rows[i]})");
+            alone.Dispose();
+        }
+    }
 }

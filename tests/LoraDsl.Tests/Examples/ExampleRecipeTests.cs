@@ -21,14 +21,10 @@ public class ExampleRecipeTests
     public void Quickstart_recipe_runs_on_the_real_MiniLM_for_a_few_steps_and_predict_uses_its_adapter()
     {
         var output = TinyCheckpoints.NewFolder("ex-spam");
-        var engine = QuietEngine();
-        var report = Quickstart.SpamRecipe.Run(new RecipeRunContext(engine)
-        {
-            Overrides = [Set("training.max_steps", "2"), Set("training.output_dir", output), Set("data.max_records", "64")],
-        });
+        var report = Quickstart.SpamRecipe.Run(Quiet(Set("training.max_steps", "2"), Set("training.output_dir", output), Set("data.max_records", "64")));
         Assert.Equal(12, report.AdaptersPlaced); // query and value of 6 layers
-        Assert.NotNull(engine.Before);
-        var adapter = Path.Combine(output, RecipeEngine.AdapterDirectoryName);
+        Assert.NotNull(report.Before);
+        var adapter = Path.Combine(output, RunFolder.AdapterName);
         Assert.Equal(["ham", "spam"], LabelFile.TryRead(adapter));
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")));
         Assert.Equal("SEQ_CLS", config.RootElement.GetProperty("task_type").GetString());

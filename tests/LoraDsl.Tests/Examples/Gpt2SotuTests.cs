@@ -4,6 +4,7 @@ using Gpt2Sotu;
 using LoraDsl.Adapters;
 using LoraDsl.Checkpoints;
 using LoraDsl.Engine;
+using LoraDsl.Training;
 using LoraDsl.Recipes;
 using LoraDsl.Tests.TestCheckpoints;
 using Xunit;
@@ -30,16 +31,12 @@ public class Gpt2SotuTests
             record["text"] = record["text"]!.GetValue<string>()[..3000];
             return record.ToJsonString();
         }));
-        var engine = QuietEngine();
-        var report = SotuRecipe.Run(new RecipeRunContext(engine)
-        {
-            Overrides = [Set("model.path", checkpoint), Set("training.max_steps", "2"), Set("training.output_dir", output), Set("data.files", excerpts)],
-        });
+        var report = SotuRecipe.Run(Quiet(Set("model.path", checkpoint), Set("training.max_steps", "2"), Set("training.output_dir", output), Set("data.files", excerpts)));
 
-        Assert.Equal(2, report.Training.OptimizerSteps);
-        Assert.True(engine.Before!.Perplexity is > 1 and < double.PositiveInfinity);
-        Assert.True(engine.Result!.Evaluations[^1].Perplexity is > 1 and < double.PositiveInfinity);
-        var adapter = Path.Combine(output, RecipeEngine.AdapterDirectoryName);
+        Assert.Equal(2, report.Training.FinalStep);
+        Assert.True(report.Before!.Perplexity is > 1 and < double.PositiveInfinity);
+        Assert.True(report.Training.Evaluations[^1].Perplexity is > 1 and < double.PositiveInfinity);
+        var adapter = Path.Combine(output, RunFolder.AdapterName);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json"))))
         {
             Assert.Equal("CAUSAL_LM", config.RootElement.GetProperty("task_type").GetString());

@@ -1,30 +1,24 @@
 using LoraDsl.Dsl;
-using LoraDsl.Lora;
 using LoraDsl.Models;
 
-namespace LoraDsl.Engine;
+namespace LoraDsl.Lora;
 
 /// <summary>
-/// Collects the modules a generated <c>ApplyLora</c> selects, then injects them in one call so the
-/// injector validates every path before it changes the model and freezes the rest once.
+/// The modules a generated <c>ApplyLora</c> selects, as a list of <see cref="LoraTarget"/>s (fused modules with
+/// their output rows), checked against the live model. The injector then adapts them in one call.
 /// </summary>
-public sealed class LoraPlacer(PretrainedModel model, LoraOptions options) : IAdapterPlacer
+public sealed class LoraTargetList(PretrainedModel model) : IAdapterPlacer
 {
     readonly List<LoraTarget> targets = [];
-    LoraInjection? injection;
 
     public IReadOnlyList<LoraTarget> Targets => targets;
 
     public void Place(string modulePath, ModuleKind kind, FusedPart? part)
     {
-        if (injection is not null) throw new InvalidOperationException($"Adapters were already injected; '{modulePath}' came too late.");
         if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D))
             throw new TargetResolutionException($"Module '{modulePath}' is a {kind}; LoRA adapts Linear and Conv1D modules.");
         targets.Add(part is null ? new LoraTarget(modulePath) : new LoraTarget(modulePath, SlicesOf(modulePath, part)));
     }
-
-    /// <summary>Wraps every placed module (once) and returns what was adapted.</summary>
-    public LoraInjection Inject() => injection ??= LoraInjector.Inject(model, options, targets);
 
     IReadOnlyList<OutputSlice> SlicesOf(string modulePath, FusedPart part)
     {

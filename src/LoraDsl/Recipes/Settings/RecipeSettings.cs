@@ -1,0 +1,107 @@
+using System.Globalization;
+using LoraDsl.Data;
+using LoraDsl.Dsl;
+using LoraDsl.Lora;
+using LoraDsl.Training;
+
+namespace LoraDsl.Recipes.Settings;
+
+/// <summary>
+/// Every recipe setting with its reader and writer: what <c>--set key=value</c> reaches, what run.json records and
+/// what the validation checks after overrides. Rows follow <see cref="RecipeSettingCatalog"/> one for one (a test holds
+/// them together, and checks that each row's builder method exists).
+/// </summary>
+public static class RecipeSettings
+{
+    public static IReadOnlyList<RecipeSetting> All { get; } =
+    [
+        Row("model.path", r => r.Model.Kind == ModelSourceKind.Directory ? r.Model.Location : null, (r, v) => r with { Model = ModelSource.FromDirectory(v) }),
+        Row("model.builtin", r => r.Model.Kind == ModelSourceKind.BuiltIn ? r.Model.Location : null, (r, v) => r with { Model = ModelSource.BuiltIn(v) }),
+
+        Row("lora.r", r => r.Lora.Rank, (r, v, k) => r with { Lora = r.Lora with { Rank = Int(k, v) } }),
+        Row("lora.alpha", r => r.Lora.Alpha, (r, v, k) => r with { Lora = r.Lora with { Alpha = Number(k, v) } }),
+        Row("lora.dropout", r => r.Lora.Dropout, (r, v, k) => r with { Lora = r.Lora with { Dropout = Number(k, v) } }),
+        Row("lora.use_rslora", r => r.Lora.UseRsLora, (r, v, k) => r with { Lora = r.Lora with { UseRsLora = Bool(k, v) } }),
+        Row("lora.use_dora", r => r.Lora.UseDora, (r, v, k) => r with { Lora = r.Lora with { UseDora = Bool(k, v) } }),
+        Row("lora.bias", r => Choice(r.Lora.Bias), (r, v, k) => r with { Lora = r.Lora with { Bias = Choice<LoraBias>(k, v) } }),
+        Row("lora.init", r => Choice(r.Lora.Init), (r, v, k) => r with { Lora = r.Lora with { Init = Choice<LoraInit>(k, v) } }),
+        Row("lora.modules_to_save", r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = List(v) } }),
+
+        Row("data.files", r => r.Data.Files, (r, v) => r with { Data = r.Data with { Files = List(v) } }),
+        Row("data.format", r => Choice(r.Data.Format), (r, v, k) => r with { Data = r.Data with { Format = Choice<DataFormat>(k, v) } }),
+        Row("data.task", r => Choice(r.Data.Task), (r, v, k) => r with { Data = r.Data with { Task = Choice<DataTask>(k, v) } }),
+        Row("data.text_field", r => r.Data.TextField, (r, v) => r with { Data = r.Data with { TextField = v } }),
+        Row("data.label_field", r => r.Data.LabelField, (r, v) => r with { Data = r.Data with { LabelField = v } }),
+        Row("data.labels", r => r.Data.Labels, (r, v) => r with { Data = r.Data with { Labels = v.Length == 0 ? null : List(v) } }),
+        Row("data.max_tokens", r => r.Data.MaxTokens, (r, v, k) => r with { Data = r.Data with { MaxTokens = Int(k, v) } }),
+        Row("data.validation_fraction", r => r.Data.ValidationFraction, (r, v, k) => r with { Data = r.Data with { ValidationFraction = Number(k, v) } }),
+        Row("data.max_records", r => r.Data.MaxRecords, (r, v, k) => r with { Data = r.Data with { MaxRecords = OptionalInt(k, v) } }),
+        Row("data.seed", r => r.Data.Seed, (r, v, k) => r with { Data = r.Data with { Seed = Int(k, v) } }),
+
+        Row("training.lr", r => r.Training.LearningRate, (r, v, k) => r with { Training = r.Training with { LearningRate = Number(k, v) } }),
+        Row("training.weight_decay", r => r.Training.WeightDecay, (r, v, k) => r with { Training = r.Training with { WeightDecay = Number(k, v) } }),
+        Row("training.beta1", r => r.Training.Beta1, (r, v, k) => r with { Training = r.Training with { Beta1 = Number(k, v) } }),
+        Row("training.beta2", r => r.Training.Beta2, (r, v, k) => r with { Training = r.Training with { Beta2 = Number(k, v) } }),
+        Row("training.epsilon", r => r.Training.Epsilon, (r, v, k) => r with { Training = r.Training with { Epsilon = Number(k, v) } }),
+        Row("training.warmup_fraction", r => r.Training.WarmupFraction, (r, v, k) => r with { Training = r.Training with { WarmupFraction = Number(k, v) } }),
+        Row("training.warmup_steps", r => r.Training.WarmupSteps, (r, v, k) => r with { Training = r.Training with { WarmupSteps = OptionalInt(k, v) } }),
+        Row("training.decay", r => Choice(r.Training.Decay), (r, v, k) => r with { Training = r.Training with { Decay = Choice<LearningRateDecay>(k, v) } }),
+        Row("training.epochs", r => r.Training.Epochs, (r, v, k) => r with { Training = r.Training with { Epochs = Int(k, v) } }),
+        Row("training.max_steps", r => r.Training.MaxSteps, (r, v, k) => r with { Training = r.Training with { MaxSteps = OptionalInt(k, v) } }),
+        Row("training.batch_size", r => r.Training.BatchSize, (r, v, k) => r with { Training = r.Training with { BatchSize = Int(k, v) } }),
+        Row("training.grad_accum", r => r.Training.GradientAccumulationSteps, (r, v, k) => r with { Training = r.Training with { GradientAccumulationSteps = Int(k, v) } }),
+        Row("training.max_grad_norm", r => r.Training.MaxGradNorm, (r, v, k) => r with { Training = r.Training with { MaxGradNorm = OptionalNumber(k, v) } }),
+        Row("training.eval_every", r => r.Training.EvalEvery, (r, v, k) => r with { Training = r.Training with { EvalEvery = Int(k, v) } }),
+        Row("training.save_every", r => r.Training.SaveEvery, (r, v, k) => r with { Training = r.Training with { SaveEvery = Int(k, v) } }),
+        Row("training.log_every", r => r.Training.LogEvery, (r, v, k) => r with { Training = r.Training with { LogEvery = Int(k, v) } }),
+        Row("training.seed", r => r.Training.Seed, (r, v, k) => r with { Training = r.Training with { Seed = Int(k, v) } }),
+        Row("training.output_dir", r => r.Training.OutputDirectory, (r, v) => r with { Training = r.Training with { OutputDirectory = v } }),
+    ];
+
+    /// <summary>The keys <c>--set</c> accepts, in table order.</summary>
+    public static IReadOnlyList<string> Keys { get; } = [.. All.Select(s => s.Key)];
+
+    /// <summary>The row for <paramref name="key"/> (or one of its aliases); an unknown key is a <see cref="RecipeValidationException"/> with the closest key.</summary>
+    public static RecipeSetting Find(string key, string recipeName)
+    {
+        foreach (var setting in All)
+            if (setting.Info.Matches(key)) return setting;
+        var close = DslMessages.Closest(key, All.SelectMany(r => r.Info.Aliases.Prepend(r.Key)));
+        var suggestion = close is null ? "" : $" (did you mean '{All.First(r => r.Info.Matches(close)).Key}'?)";
+        throw new RecipeValidationException($"Recipe '{recipeName}' has no setting '{key}'{suggestion}; known keys: {string.Join(", ", Keys)}.");
+    }
+
+    static RecipeSetting Row(string key, Func<RecipeDefinition, object?> read, Func<RecipeDefinition, string, string, RecipeDefinition> write) =>
+        new(RecipeSettingCatalog.Find(key) ?? throw new InvalidOperationException($"'{key}' is not in RecipeSettingCatalog."), read, (r, v) => write(r, v, key));
+
+    static RecipeSetting Row(string key, Func<RecipeDefinition, object?> read, Func<RecipeDefinition, string, RecipeDefinition> write) =>
+        Row(key, read, (r, v, _) => write(r, v));
+
+    static int Int(string key, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result)
+            ? result
+            : throw new RecipeValidationException($"Setting '{key}' needs an integer, got '{value}'.");
+
+    static int? OptionalInt(string key, string value) => IsNone(value) ? null : Int(key, value);
+
+    static double Number(string key, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var result)
+            ? result
+            : throw new RecipeValidationException($"Setting '{key}' needs a number, got '{value}'.");
+
+    static double? OptionalNumber(string key, string value) => IsNone(value) ? null : Number(key, value);
+
+    static bool Bool(string key, string value) =>
+        bool.TryParse(value, out var result)
+            ? result
+            : throw new RecipeValidationException($"Setting '{key}' needs true or false, got '{value}'.");
+
+    static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
+
+    static IReadOnlyList<string> List(string value) => value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>An enum value as its --set spelling: the catalog's choice at the same position as the enum member.</summary>
+    static string Choice<T>(T value) where T : struct, Enum => SettingChoices.Spell(value);
+
+    static T Choice<T>(string key, string value) where T : struct, Enum => SettingChoices.Parse<T>(key, value);
+}
