@@ -6,8 +6,9 @@ public sealed record BenchmarkOptions
 {
     public int Steps { get; init; } = 6;
     public int Warmup { get; init; } = 2;
-    /// <summary>Rounds of (LoraDsl, PyTorch) per mode, interleaved so that a slow spell of a shared machine hits both.</summary>
+    /// <summary>Rounds of (LoraDsl, PyTorch) per configuration, interleaved so that a slow spell of a shared machine hits both.</summary>
     public int Rounds { get; init; } = 1;
+    /// <summary>Layers of the generated GPT-2 small model.</summary>
     public int Layers { get; init; } = 12;
     public int Batch { get; init; } = 4;
     public int Sequence { get; init; } = 256;
@@ -15,9 +16,20 @@ public sealed record BenchmarkOptions
     public bool SkipBaseline { get; init; }
     /// <summary>Time the step's parts on their own (PartsRun) instead of whole steps.</summary>
     public bool Parts { get; init; }
-    public string? ChildMode { get; init; }
+    /// <summary>A Hugging Face folder to time (GPT-2 or LLaMA family, 4-bit folders included); null = the two generated models.</summary>
+    public string? Model { get; init; }
+    /// <summary>fp32, bf16 or nf4 (NF4 + double quantisation, bf16 compute); null = every configuration of the table.</summary>
+    public string? Precision { get; init; }
+    /// <summary>lora or full; null = every configuration of the table.</summary>
+    public string? Mode { get; init; }
+    /// <summary>Gradient checkpointing per layer; null = every configuration of the table.</summary>
+    public bool? Checkpointing { get; init; }
+    /// <summary>Set in the measuring child process, which times exactly one model and configuration.</summary>
+    public bool Child { get; init; }
 
-    public string Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
+    public string Gpt2Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
+
+    public string LlamaCheckpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", "llama-125m-random"));
 
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -33,12 +45,23 @@ public sealed record BenchmarkOptions
                 "--rounds" => o with { Rounds = Int() },
                 "--layers" => o with { Layers = Int() },
                 "--threads" => o with { Threads = Int() },
+                "--batch" => o with { Batch = Int() },
+                "--seq" => o with { Sequence = Int() },
                 "--skip-baseline" => o with { SkipBaseline = true },
                 "--parts" => o with { Parts = true },
-                "--child" => o with { ChildMode = Next() },
-                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --steps N, --warmup N, --rounds N, --layers N, --threads N, --skip-baseline, --parts."),
+                "--model" => o with { Model = Path.GetFullPath(Next()) },
+                "--precision" => o with { Precision = Choice(Next(), "--precision", "fp32", "bf16", "nf4") },
+                "--mode" => o with { Mode = Choice(Next(), "--mode", "lora", "full") },
+                "--checkpointing" => o with { Checkpointing = true },
+                "--no-checkpointing" => o with { Checkpointing = false },
+                "--child" => o with { Child = true },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}': use --model DIR, --precision fp32|bf16|nf4, --mode lora|full, --checkpointing, " +
+                    "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts."),
             };
         }
         return o;
     }
+
+    static string Choice(string value, string option, params string[] choices) =>
+        choices.Contains(value) ? value : throw new ArgumentException($"{option} {value}: use {string.Join(", ", choices)}.");
 }

@@ -13,14 +13,18 @@ public static class Child
         return JsonSerializer.Deserialize<StepMeasurement>(line)!;
     }
 
-    /// <summary>The PyTorch eager baseline (Debian python3-torch), or null with a hint when it is not installed.</summary>
-    public static StepMeasurement? RunPython(BenchmarkOptions o, string mode)
+    /// <summary>
+    /// The PyTorch eager baseline for <paramref name="arch"/> (gpt2 or llama): fp32, or bf16 as a PyTorch user writes it
+    /// (the frozen base cast to bf16, LoRA weights fp32, the step under <c>torch.autocast("cpu", dtype=torch.bfloat16)</c>);
+    /// null with a hint when Debian's python3-torch is not installed.
+    /// </summary>
+    public static StepMeasurement? RunPython(BenchmarkOptions o, string arch, string precision, string mode)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "pytorch_baseline.py");
         string? line;
         try
         {
-            line = Run("/usr/bin/python3", [script, "--mode", mode, "--steps", $"{o.Steps}", "--warmup", $"{o.Warmup}",
+            line = Run("/usr/bin/python3", [script, "--arch", arch, "--precision", precision, "--mode", mode, "--steps", $"{o.Steps}", "--warmup", $"{o.Warmup}",
                 "--layers", $"{o.Layers}", "--threads", $"{o.Threads}", "--batch", $"{o.Batch}", "--seq", $"{o.Sequence}"]);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
@@ -38,6 +42,8 @@ public static class Child
         {
             Implementation = $"PyTorch eager {j["torch"]}",
             Mode = mode,
+            Model = arch,
+            Precision = precision,
             MedianStepSeconds = (double)j["median_step_s"]!,
             StepSeconds = j["step_s"]!.AsArray().Select(x => (double)x!).ToList(),
             TokensPerSecond = (double)j["tokens_per_s"]!,

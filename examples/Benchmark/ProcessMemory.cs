@@ -7,6 +7,20 @@ public static class ProcessMemory
 
     public static double CurrentRssMb() => Read("VmRSS:");
 
+    /// <summary>Resets the peak (VmHWM) to the current RSS, so a later peak is the step's, not the load's (Linux ≥ 4.0; false if refused).</summary>
+    public static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     static double Read(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))

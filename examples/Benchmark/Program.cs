@@ -1,14 +1,10 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Benchmark;
-using LoraDsl.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project examples/Benchmark [-- --steps 6 --warmup 2 --rounds 1 --layers 12 --skip-baseline | --parts]
-// Each mode runs in its own child process so that its peak RSS is its own.
+// dotnet run -c Release --project examples/Benchmark [-- --steps 2 --warmup 1 --rounds 1 | --model DIR --precision fp32|bf16|nf4 --mode lora|full --checkpointing --skip-baseline | --parts]
+// Each model and configuration runs in its own child process so that its peak RSS is its own.
 var options = BenchmarkOptions.Parse(args);
 torch.set_num_threads(options.Threads);
 var json = new JsonSerializerOptions { WriteIndented = false };
@@ -19,46 +15,83 @@ if (options.Parts)
     return 0;
 }
 
-if (options.ChildMode is { } mode)
+if (options.Child)
 {
-    var measured = TrainingStepRun.Run(options.Checkpoint, mode, options.Steps, options.Warmup, options.Batch, options.Sequence);
+    var configuration = StepConfiguration.Select(options) is [var one] ? one : throw new ArgumentException("--child needs --precision, --mode and --checkpointing/--no-checkpointing.");
+    var measured = TrainingStepRun.Run(options.Model ?? throw new ArgumentException("--child needs --model."), configuration, options.Steps, options.Warmup, options.Batch, options.Sequence);
     Console.WriteLine(JsonSerializer.Serialize(measured, json));
     return 0;
 }
 
-Directory.CreateDirectory(Path.GetDirectoryName(options.Checkpoint)!);
-if (!File.Exists(Path.Combine(options.Checkpoint, "model.safetensors"))) RandomGpt2.Write(options.Checkpoint, options.Layers);
-var peak = MatmulPeak.Measure();
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {options.Threads} torch threads; fp32 matmul 2048³ peak {peak / 1e9:F1} GFLOP/s");
+Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
+var models = new List<(string Directory, string? Arch)>();
+if (options.Model is { } given) models.Add((given, null));
+else
+{
+    if (!File.Exists(Path.Combine(options.Gpt2Checkpoint, "model.safetensors"))) RandomGpt2.Write(options.Gpt2Checkpoint, options.Layers);
+    if (!File.Exists(Path.Combine(options.LlamaCheckpoint, "model.safetensors"))) RandomLlama.Write(options.LlamaCheckpoint);
+    // The PyTorch script rebuilds these two architectures; a folder given with --model has no baseline.
+    models.Add((options.Gpt2Checkpoint, options.Layers == 12 ? "gpt2" : null));
+    models.Add((options.LlamaCheckpoint, "llama"));
+}
+var configurations = StepConfiguration.Select(options);
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {options.Threads} torch threads; {CpuInfo.Describe()}");
+var peaks = new MatmulPeaks(MatmulPeak.Measure(ScalarType.Float32), MatmulPeak.Measure(ScalarType.BFloat16));
+Console.WriteLine($"matmul 2048³ peak: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
 
-// Rounds interleave the implementations (LoraDsl lora, PyTorch lora, LoraDsl full, PyTorch full, repeat):
+// Rounds interleave the implementations (each LoraDsl row, then its PyTorch row, repeat):
 // on a shared machine a slow spell then hits both sides instead of one.
 var ours = new Dictionary<string, List<StepMeasurement>>();
 var theirs = new Dictionary<string, List<StepMeasurement>>();
-var roundRatios = new List<double>();
 for (var round = 1; round <= options.Rounds; round++)
 {
-    foreach (var m in new[] { "lora", "full" })
+    foreach (var (directory, arch) in models)
     {
-        Console.WriteLine($"round {round}/{options.Rounds}, LoraDsl {m}: {options.Warmup} warmup + {options.Steps} timed steps ...");
-        var mine = Child.RunSelf([.. args, "--child", m]);
-        (ours.TryGetValue(m, out var list) ? list : ours[m] = []).Add(mine);
-        if (options.SkipBaseline) continue;
-        Console.WriteLine($"round {round}/{options.Rounds}, PyTorch eager {m} ...");
-        if (Child.RunPython(options, m) is not { } b) continue;
-        (theirs.TryGetValue(m, out var blist) ? blist : theirs[m] = []).Add(b);
-        if (m == "lora") roundRatios.Add(b.MedianStepSeconds / mine.MedianStepSeconds);
+        foreach (var c in configurations)
+        {
+            Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: {options.Warmup} warmup + {options.Steps} timed steps ...");
+            var mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]);
+            Add(ours, $"{directory}|{c.Label}", mine);
+            // Each row as it arrives, so a run cut short still shows what it measured.
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {mine.Label}: {mine.MedianStepSeconds:F3} s/step, {mine.TokensPerSecond:F0} tokens/s, peak RSS {mine.PeakRssMb:F0} MB"));
+            // The baseline the targets name is bf16 autocast LoRA; the fp32 one only when fp32 was asked for alone.
+            var baselineRow = c is { Mode: "lora", Checkpointing: false } && (c.Precision == "bf16" || options.Precision == "fp32");
+            if (options.SkipBaseline || arch is null || !baselineRow) continue;
+            Console.WriteLine($"round {round}/{options.Rounds}, {arch}, PyTorch eager {c.Label} ...");
+            if (Child.RunPython(options, arch, c.Precision, c.Mode) is { } b)
+            {
+                Add(theirs, $"{directory}|{c.Label}", b with { Model = mine.Model, Checkpointing = false });
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  PyTorch {c.Label}: {b.MedianStepSeconds:F3} s/step, {b.TokensPerSecond:F0} tokens/s, peak RSS {b.PeakRssMb:F0} MB"));
+            }
+        }
     }
 }
 var results = ours.Values.Select(StepMeasurement.Merge).ToList();
 var baseline = theirs.Values.Select(StepMeasurement.Merge).ToList();
-if (roundRatios.Count > 1)
-    Console.WriteLine($"LoRA speed ratio per round: {string.Join(", ", roundRatios.Select(r => r.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + "x"))}");
 
-peak = Math.Max(peak, MatmulPeak.Measure());
-Console.WriteLine($"fp32 matmul 2048³ peak, best of the measurements before and after: {peak / 1e9:F1} GFLOP/s");
-Report.Print(results, baseline, peak, options);
+peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, MatmulPeak.Measure(ScalarType.BFloat16)));
+Console.WriteLine($"matmul 2048³ peak, best of the measurements before and after: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
+Report.Print(results, baseline, peaks, options);
 var output = Path.Combine("artifacts", "bench", "results.json");
-File.WriteAllText(output, JsonSerializer.Serialize(new { options, matmulPeakFlops = peak, loradsl = results, pytorch = baseline }, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(output, JsonSerializer.Serialize(new
+{
+    options, cpu = CpuInfo.Describe(), matmulPeakFlops = peaks.Fp32, matmulPeakBf16Flops = peaks.Bf16, loradsl = results, pytorch = baseline,
+}, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"written: {Path.GetFullPath(output)}");
 return 0;
+
+static void Add(Dictionary<string, List<StepMeasurement>> rows, string key, StepMeasurement m) =>
+    (rows.TryGetValue(key, out var list) ? list : rows[key] = []).Add(m);
+
+// The parent's own selection options are replaced by the row's.
+static string[] ChildArguments(string[] args)
+{
+    var kept = new List<string>();
+    for (var i = 0; i < args.Length; i++)
+    {
+        if (args[i] is "--model" or "--precision" or "--mode") { i++; continue; }
+        if (args[i] is "--checkpointing" or "--no-checkpointing" or "--skip-baseline") continue;
+        kept.Add(args[i]);
+    }
+    return [.. kept];
+}

@@ -5,15 +5,26 @@ public sealed record StepMeasurement
 {
     public required string Implementation { get; init; }
     public required string Mode { get; init; }
+    /// <summary>The model folder's name (gpt2-small-random-12l, llama-125m-random, ...).</summary>
+    public string Model { get; init; } = "";
+    /// <summary>fp32, bf16 or nf4.</summary>
+    public string Precision { get; init; } = "fp32";
+    public bool Checkpointing { get; init; }
+    public string Label => $"{Precision} {Mode}{(Checkpointing ? " +ckpt" : "")}";
     public double MedianStepSeconds { get; init; }
     /// <summary>Every timed step, in order (several rounds merged in the parent).</summary>
     public IReadOnlyList<double> StepSeconds { get; init; } = [];
     public double TokensPerSecond { get; init; }
     public double PeakRssMb { get; init; }
+    /// <summary>Peak RSS while loading (and quantising), before the peak was reset for the steps.</summary>
+    public double LoadPeakRssMb { get; init; }
     public double RssAfterLoadMb { get; init; }
     public long TrainableParameters { get; init; }
     public long TotalParameters { get; init; }
     public double FrozenWeightsMb { get; init; }
+    /// <summary>Bytes of the layers that were quantised, as stored (codes, absmax, nested absmax, maps) and as fp32 would store them.</summary>
+    public double QuantizedLayerBytes { get; init; }
+    public double QuantizedLayerFp32Bytes { get; init; }
     public double GradientsMb { get; init; }
     public double OptimizerStateMb { get; init; }
     public double ActivationsMb { get; init; }

@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-014 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-023 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -22,7 +22,10 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.AlphaNotPositive, DiagnosticDescriptors.DropoutOutOfRange, DiagnosticDescriptors.LayerOutOfRange,
         DiagnosticDescriptors.DuplicateTarget, DiagnosticDescriptors.OptionDoesNotFitModule, DiagnosticDescriptors.RecipeNotPartial,
         DiagnosticDescriptors.DuplicateRecipeName, DiagnosticDescriptors.MalformedPathTemplate, DiagnosticDescriptors.DuplicateModuleName,
-        DiagnosticDescriptors.NotAnArchitecture, DiagnosticDescriptors.MalformedLayers,
+        DiagnosticDescriptors.NotAnArchitecture, DiagnosticDescriptors.MalformedLayers, DiagnosticDescriptors.SettingOutOfRange,
+        DiagnosticDescriptors.SettingUnusual, DiagnosticDescriptors.UnknownSetting, DiagnosticDescriptors.SettingValueUnreadable,
+        DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
+        DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect,
     ];
 
     public override void Initialize(AnalysisContext context)
@@ -32,12 +35,13 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var recipeNames = new ConcurrentBag<(string Name, string Type, SourceLocation? Location)>();
-            start.RegisterSyntaxNodeAction(node => AnalyzeClass(node, recipeNames), SyntaxKind.ClassDeclaration);
+            var projectFolder = FindProjectFolder(start.Options);
+            start.RegisterSyntaxNodeAction(node => AnalyzeClass(node, recipeNames, projectFolder), SyntaxKind.ClassDeclaration);
             start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, recipeNames));
         });
     }
 
-    private static void AnalyzeClass(SyntaxNodeAnalysisContext context, ConcurrentBag<(string, string, SourceLocation?)> recipeNames)
+    private static void AnalyzeClass(SyntaxNodeAnalysisContext context, ConcurrentBag<(string, string, SourceLocation?)> recipeNames, ProjectFolder? projectFolder)
     {
         var declaration = (ClassDeclarationSyntax)context.Node;
         if (declaration.AttributeLists.Count == 0) return;
@@ -56,28 +60,26 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         }
 
         if (!attributes.Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.RecipeAttribute && DeclaredHere(a))) return;
-        if (RecipeParser.Parse(type, ct) is not { } recipe) return;
+        // Configure bodies in other files are checked at run time only (an analyzer gets the semantic model of its own tree).
+        if (RecipeParser.ParseWithStatements(type, tree => tree == declaration.SyntaxTree ? context.SemanticModel : null, ct) is not { } parsed) return;
+        var (recipe, stated) = parsed;
         recipeNames.Add((recipe.Name, recipe.FullyQualifiedName.Replace("global::", ""), recipe.NameLocation));
 
         var architectureType = context.SemanticModel.Compilation.GetTypeByMetadataName(
             recipe.ArchitectureType?.Replace("global::", "") ?? "");
         var architectureModel = architectureType is null ? null : ArchitectureParser.Parse(architectureType, ct);
 
-        var options = new List<OptionValue>(recipe.Options);
-        var targets = new List<TargetModel>(recipe.Targets);
-        foreach (var method in type.GetMembers(KnownNames.ConfigureMethod).OfType<IMethodSymbol>())
-        {
-            foreach (var reference in method.DeclaringSyntaxReferences)
-            {
-                // Configure bodies in other files are checked at run time only (a semantic model per tree is the caller's).
-                if (reference.SyntaxTree != declaration.SyntaxTree) continue;
-                if (reference.GetSyntax(ct) is not MethodDeclarationSyntax syntax) continue;
-                var (fluentOptions, fluentTargets) = FluentParser.Parse(syntax, context.SemanticModel, ct);
-                options.AddRange(fluentOptions);
-                targets.AddRange(fluentTargets);
-            }
-        }
-        Report(context, RecipeValidator.Validate(recipe, architectureModel, options, targets));
+        Report(context, RecipeValidator.Validate(recipe, architectureModel, stated.Targets));
+        Report(context, DataFileValidator.Validate(stated.DataFiles, projectFolder));
+    }
+
+    // The project folder and its files, when the build lists them (build/LoraDsl.Analyzers.targets); else null.
+    private static ProjectFolder? FindProjectFolder(AnalyzerOptions options)
+    {
+        var global = options.AnalyzerConfigOptionsProvider.GlobalOptions;
+        if (!global.TryGetValue(ProjectFolder.ListedProperty, out var listed) || !string.Equals(listed, "true", System.StringComparison.OrdinalIgnoreCase)) return null;
+        if (!global.TryGetValue(ProjectFolder.DirectoryProperty, out var directory) || string.IsNullOrWhiteSpace(directory)) return null;
+        return new ProjectFolder(directory, options.AdditionalFiles.Select(f => f.Path));
     }
 
     private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, string Type, SourceLocation? Location)> recipes)

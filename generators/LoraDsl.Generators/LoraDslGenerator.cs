@@ -35,7 +35,7 @@ public sealed class LoraDslGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 KnownNames.RecipeAttribute,
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
-                static (ctx, ct) => ctx.TargetSymbol is INamedTypeSymbol type ? RecipeParser.Parse(type, ct) : null)
+                static (ctx, ct) => ctx.TargetSymbol is INamedTypeSymbol type ? RecipeParser.Parse(type, tree => SemanticModelOf(ctx.SemanticModel, tree), ct) : null)
             .Where(static model => model is not null)
             .Select(static (model, _) => model!)
             .WithTrackingName(TrackingNames.Recipes);
@@ -63,4 +63,8 @@ public sealed class LoraDslGenerator : IIncrementalGenerator
             if (list.Count > 0) spc.AddSource(RegistryEmitter.HintName, RegistryEmitter.Emit(list));
         });
     }
+
+    // A Configure body in another file of the partial class is read with that file's semantic model.
+    private static SemanticModel SemanticModelOf(SemanticModel attributeModel, SyntaxTree tree) =>
+        attributeModel.SyntaxTree == tree ? attributeModel : attributeModel.Compilation.GetSemanticModel(tree);
 }

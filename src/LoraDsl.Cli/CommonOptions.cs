@@ -22,5 +22,17 @@ static class CommonOptions
 
     public static Option<string[]> Set() => new("--set") { Description = "Override a recipe setting, key=value (repeatable), e.g. --set lora.r=8 --set training.max_steps=20" };
 
+    /// <summary>The dtype the model computes in: fp32 (default) or bf16 (also the 4-bit layers' compute dtype).</summary>
+    public static Option<string> Dtype(string defaultValue = "fp32") =>
+        new("--dtype") { Description = "Compute dtype: fp32 or bf16", DefaultValueFactory = _ => defaultValue };
+
+    /// <summary>The torch dtype <paramref name="name"/> (fp32, bf16) names.</summary>
+    public static TorchSharp.torch.ScalarType ParseDtype(string? name) => name switch
+    {
+        "fp32" or "float32" => TorchSharp.torch.ScalarType.Float32,
+        "bf16" or "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+        _ => throw new ArgumentException($"--dtype: '{name}' is not fp32 or bf16."),
+    };
+
     public static Argument<string> Recipe() => new("recipe") { Description = "Recipe name (see `list`)" };
 }

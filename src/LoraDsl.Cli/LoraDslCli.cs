@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using LoraDsl.Cli.Commands;
+using LoraDsl.Native;
 using LoraDsl.Recipes;
 
 namespace LoraDsl.Cli;
@@ -22,6 +24,7 @@ public static class LoraDslCli
             GenerateCommand.Create(),
             MergeCommand.Create(),
             CombineCommand.Create(),
+            QuantizeCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
             ReproduceCommand.Create(catalog),
@@ -29,6 +32,8 @@ public static class LoraDslCli
         var parsed = root.Parse(args);
         try
         {
+            // libtorch first, before any command's first torch call: a failed load then says why (TorchNativeException).
+            if (parsed.Errors.Count == 0 && parsed.Action is not HelpAction) TorchNative.EnsureLoaded();
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -37,7 +37,10 @@ sealed class ModelSession : IDisposable
     /// base_model_name_or_path is used (LoraDsl writes the absolute checkpoint folder there).
     /// <paramref name="adapters"/> are --adapter values (DIR or NAME=DIR); <paramref name="use"/> is --use.
     /// </summary>
-    public static ModelSession Open(string? model, IReadOnlyList<string>? adapters, string? use, string device)
+    /// <param name="dtype">Compute dtype of the model (and of its 4-bit layers, for a 4-bit folder).</param>
+    /// <param name="quantization">Quantise to 4 bits while loading (a dense folder); null loads as stored.</param>
+    public static ModelSession Open(string? model, IReadOnlyList<string>? adapters, string? use, string device,
+        TorchSharp.torch.ScalarType dtype = TorchSharp.torch.ScalarType.Float32, Quantization.QuantizationOptions? quantization = null)
     {
         var folders = AdapterArgument.ParseAll(adapters);
         var active = AdapterArgument.ParseUse(use);
@@ -48,7 +51,7 @@ sealed class ModelSession : IDisposable
         var source = model ?? AdapterConfig.Read(Path.Combine(first!.Directory, AdapterFiles.ConfigFile)).BaseModelNameOrPath
             ?? throw new ArgumentException($"Adapter '{first.Directory}' does not name its base model (base_model_name_or_path); give --model.");
         var directory = BuiltInModels.Resolve(Directory.Exists(source) ? ModelSource.FromDirectory(source) : ModelSource.BuiltIn(source));
-        var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count });
+        var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count, ComputeDtype = dtype, Quantization = quantization });
         try
         {
             var adaptersOfModel = ModelAdapters.Of(loaded);

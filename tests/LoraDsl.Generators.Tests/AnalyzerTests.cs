@@ -88,11 +88,9 @@ public sealed class AnalyzerTests
         """);
 
     [Fact]
-    public Task LORA008_LayersOnSharedModuleAndDoraOnEmbedding() => Verify.Analyzer(Usings + """
+    public Task LORA008_LayersOnSharedModule() => Verify.Analyzer(Usings + """
         [LoraRecipe("r", typeof(Llama))]
-        [Lora(UseDora = true)]
         [Target("lm_head", Layers = {|LORA008:"0..2"|})]
-        [Target({|LORA008:"embed_tokens"|})]
         public partial class R;
         """);
 
@@ -141,6 +139,187 @@ public sealed class AnalyzerTests
             static void Configure(RecipeBuilder r) => r.Lora(l => l.TargetLayers({|LORA014:"3..1"|}, "q_proj"));
         }
         """);
+
+    [Fact]
+    public Task LORA015_SettingsOutsideTheirRange() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("training.warmup_fraction", {|LORA015:"0.6"|})]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Data(d => d.MaxTokens({|LORA015:0|}).ValidationFraction({|LORA015:1.0|}).MaxRecords({|LORA015:-5|}))
+                .Training(t => t.LearningRate({|LORA015:0|}).Epochs({|LORA015:0|}).MaxSteps({|LORA015:-1|})
+                    .BatchSize({|LORA015:0|}).GradientAccumulation({|LORA015:0|}).WarmupSteps({|LORA015:-2|})
+                    .WarmupFraction({|LORA015:-0.1|}).Betas({|LORA015:1.0|}, 0.999));
+        }
+        """);
+
+    [Fact]
+    public Task LORA015_MessageNamesKeyMethodAndRange() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Training(t => t.Epochs({|#0:0|}));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA015").WithLocation(0)
+            .WithMessage("Setting 'training.epochs' (Training.Epochs) must be positive, got 0."));
+
+    [Fact]
+    public Task LORA016_UnusualLearningRate_AndNoValidation() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Data(d => d.ValidationFraction({|#1:0|}))
+                .Training(t => t.LearningRate({|#0:0.5|}).LearningRate(1e-4));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(0)
+            .WithMessage("Setting 'training.lr' is 0.5, outside the usual LoRA range [1E-06, 0.01]; check the value."),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(1)
+            .WithMessage("Setting 'data.validation_fraction' is 0: no validation split: the training loop has no evaluation and no best checkpoint."));
+
+    [Fact]
+    public Task LORA017_UnknownSettingKey() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting({|#0:"traning.lr"|}, "1e-3")]
+        [Setting({|LORA017:"quantization.bits"|}, "4")]
+        [Setting("training.learning_rate", "1e-3")]
+        public partial class R;
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA017").WithLocation(0)
+            .WithMessage("Recipe 'r' has no setting 'traning.lr' (did you mean 'training.lr'?); known keys: "
+                + string.Join(", ", LoraDsl.Recipes.Settings.RecipeSettings.Keys) + "."));
+
+    [Fact]
+    public Task LORA018_SettingTextNotOfItsKind() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("training.epochs", {|LORA018:"three"|})]
+        [Setting("training.lr", {|LORA018:"fast"|})]
+        [Setting("lora.use_dora", {|LORA018:"yes"|})]
+        [Setting("training.decay", {|#0:"cosin"|})]
+        [Setting("training.decay", "cosine")]
+        public partial class R;
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA018").WithLocation(0)
+            .WithMessage("Setting 'training.decay' is one of linear, cosine, constant, got 'cosin'."));
+
+    [Fact]
+    public Task LORA019_DataFileNotInTheProjectFolder() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("data.files", {|LORA019:"data/missing.csv"|})]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Data(d => d
+                .JsonLines("data/train.jsonl", {|#0:"data/tran.jsonl"|}, "./data/../data/train.jsonl", "/elsewhere/x.jsonl", "/proj/data/train.jsonl"));
+        }
+        """, ("/proj/", ["/proj/data/train.jsonl", "/proj/Recipe.cs"]),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA019").WithLocation(0)
+            .WithMessage("Data file 'data/tran.jsonl' is not in the project folder '/proj'; recipe paths are relative to the project folder: fix the path or add the file"));
+
+    [Fact]
+    public Task LORA019_NotCheckedWhenTheBuildDoesNotListTheProjectFiles() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Data(d => d.JsonLines("data/missing.jsonl"));
+        }
+        """);
+
+    [Fact]
+    public Task LORA020_TaskDoesNotFitTheArchitecture() => Verify.Analyzer(Usings + """
+        [LoraRecipe("llama", typeof(Llama))]
+        public partial class A
+        {
+            static void Configure(RecipeBuilder r) => r.Data(d => d.{|#0:Classification|}("text", "label"));
+        }
+
+        [LoraRecipe("bert", typeof(Bert))]
+        public partial class B
+        {
+            static void Configure(RecipeBuilder r) => r.Data(d => d.InstructionTuning().{|LORA020:CausalLanguageModeling|}());
+        }
+
+        [LoraRecipe("bert-classifier", typeof(Bert))]
+        public partial class C
+        {
+            // The last statement counts: causal LM is replaced by classification.
+            static void Configure(RecipeBuilder r) => r.Data(d => d.CausalLanguageModeling().Classification());
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA020").WithLocation(0)
+            .WithMessage("Data task 'classification' does not fit architecture 'llama': it has no sequence-classification head (a module with role Classifier); use 'causal_lm' or 'instruction' with this architecture"));
+
+    [Fact]
+    public Task LORA021_LoraOnAnEmbedding() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Target({|LORA021:"embed_tokens"|})]
+        public partial class R;
+
+        [LoraRecipe("s", typeof(Llama))]
+        public partial class S
+        {
+            // AllLinear leaves the embedding out.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target({|#0:ModuleRole.Embedding|}).Preset(Preset.AllLinear));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA021").WithLocation(0)
+            .WithMessage("Module 'model.embed_tokens' (Embedding) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets"));
+
+    [Fact]
+    public Task LORA022_DoraOnAFusedSlice() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Gpt2))]
+        [Lora(UseDora = true)]
+        [Target({|#0:ModuleRole.Query|})]
+        [TargetPreset({|LORA022:Preset.QV|})]
+        [Target("c_fc")]
+        public partial class R;
+
+        [LoraRecipe("whole", typeof(Gpt2))]
+        public partial class Whole
+        {
+            // DoRA on all of c_attn is fine.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Dora().Target("c_attn"));
+        }
+
+        [LoraRecipe("off", typeof(Gpt2))]
+        [Target(ModuleRole.Query)]
+        public partial class Off
+        {
+            // A slice without DoRA is fine: the last statement turns it off.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Dora().Dora(false));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA022").WithLocation(0)
+            .WithMessage("DoRA cannot adapt part of fused module 'c_attn' (roles Query of Query, Key, Value): its magnitude covers whole rows; target the whole module or disable DoRA"),
+        // QV after Query overlaps on the Query slice.
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA007").WithSpan(7, 15, 7, 24).WithArguments("QV", "c_attn"));
+
+    [Fact]
+    public Task LORA023_SettingsThatAnotherSettingMakesPointless() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("data.labels", {|#0:"ham,spam"|})]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Data(d => d.CausalLanguageModeling().ValidationFraction({|#1:0|}))
+                .Training(t => t.EvalEvery({|#2:50|}));
+        }
+
+        [LoraRecipe("s", typeof(Llama))]
+        public partial class S
+        {
+            // Evaluation only at the end, and the validation split a later statement brings back: nothing to say.
+            static void Configure(RecipeBuilder r) => r.Data(d => d.ValidationFraction({|#3:0|}).ValidationFraction(0.1)).Training(t => t.EvalEvery(50));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA023").WithLocation(0)
+            .WithMessage("Setting 'data.labels' has no effect: the data task is 'causal_lm', and labels are read for classification only; remove it or change the other setting"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(1),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA023").WithLocation(2)
+            .WithMessage("Setting 'training.eval_every' has no effect: data.validation_fraction is 0, so there is no validation split to evaluate; remove it or change the other setting"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(3));
 
     [Fact]
     public Task ValidRecipes_ReportNothing_AndNonConstantsAreLeftToRunTime() => Verify.Analyzer(Usings + """

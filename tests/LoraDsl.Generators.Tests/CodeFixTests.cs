@@ -26,4 +26,21 @@ public sealed class CodeFixTests
             static void Configure(RecipeBuilder r) => r.Lora(l => l.Target("v_proj"));
         }
         """);
+
+    [Fact]
+    public Task LORA017_ReplacesMisspelledSettingKey() => Verify.CodeFix("""
+        using LoraDsl.Architectures;
+        using LoraDsl.Recipes;
+
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting({|LORA017:"training.epoch"|}, "3")]
+        public partial class R;
+        """, """
+        using LoraDsl.Architectures;
+        using LoraDsl.Recipes;
+
+        [LoraRecipe("r", typeof(Llama))]
+        [Setting("training.epochs", "3")]
+        public partial class R;
+        """);
 }

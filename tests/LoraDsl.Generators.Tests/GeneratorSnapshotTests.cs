@@ -34,6 +34,18 @@ public sealed class GeneratorSnapshotTests
         Snapshot.Match("SpamRecipe.Recipe", generated["Samples.SpamRecipe.Recipe.g.cs"]);
     }
 
+    [Theory]
+    [InlineData("NeftuneRecipe", nameof(SampleRecipes.NeftuneLoraPlus))]
+    [InlineData("AdaLoraRecipe", nameof(SampleRecipes.AdaLoraNoValidation))]
+    public void RecipeVariants_GenerateOnlyTheLoopPartsTheyUse(string className, string sample)
+    {
+        var source = (string)typeof(SampleRecipes).GetField(sample)!.GetValue(null)!;
+        var (output, generated) = TestCompilation.Generate(($"{className}.cs", source));
+
+        Assert.Empty(TestCompilation.Errors(output));
+        Snapshot.Match($"{className}.Recipe", generated[$"Samples.{className}.Recipe.g.cs"]);
+    }
+
     [Fact]
     public void Registry_ListsRecipesSortedByName()
     {

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using LoraDsl.Generators.Parsing;
 using LoraDsl.Generators.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -61,6 +62,44 @@ public sealed class IncrementalityTests
         Assert.Contains(IncrementalStepRunReason.Cached, reasons);
         Assert.All(result.TrackedSteps[LoraDslGenerator.TrackingNames.Architectures].SelectMany(s => s.Outputs),
             output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    [Fact]
+    public void ConfigureEdit_ModifiesThatRecipe_WithTheNewSetting()
+    {
+        var compilation = Sample();
+        var driver = TestCompilation.Driver(trackSteps: true).RunGenerators(compilation);
+
+        driver = driver.RunGenerators(Edit(compilation, "ChatRecipe.cs", SampleRecipes.Fluent.Replace("LearningRate(2e-4)", "LearningRate(3e-4)")));
+        var outputs = driver.GetRunResult().Results.Single().TrackedSteps[LoraDslGenerator.TrackingNames.Recipes].SelectMany(s => s.Outputs).ToList();
+
+        var modified = Assert.Single(outputs, o => o.Reason == IncrementalStepRunReason.Modified);
+        var recipe = Assert.IsType<RecipeModel>(modified.Value);
+        Assert.Equal("ChatRecipe", recipe.ClassName);
+        Assert.Equal("0.0003", recipe.Settings.Single(s => s.Key == "training.lr").Text);
+        Assert.Contains(outputs, o => o.Reason == IncrementalStepRunReason.Cached);
+    }
+
+    [Fact]
+    public void ConfigureInAnotherFileOfThePartialClass_IsReadByTheGenerator()
+    {
+        var compilation = TestCompilation.Create(
+            ("Recipe.cs", """
+                [LoraDsl.Recipes.LoraRecipe("split", typeof(LoraDsl.Architectures.Llama))]
+                public partial class Split;
+                """),
+            ("Split.Configure.cs", """
+                public partial class Split
+                {
+                    static void Configure(LoraDsl.Recipes.RecipeBuilder r) => r.Training(t => t.Epochs(2));
+                }
+                """));
+        var driver = TestCompilation.Driver(trackSteps: true).RunGenerators(compilation);
+
+        var recipe = (RecipeModel)driver.GetRunResult().Results.Single().TrackedSteps[LoraDslGenerator.TrackingNames.Recipes]
+            .SelectMany(s => s.Outputs).Single().Value;
+        var epochs = Assert.Single(recipe.Settings);
+        Assert.Equal(("training.epochs", "2", 2.0, "Split.Configure.cs"), (epochs.Key, epochs.Text, epochs.Number, epochs.Location!.FilePath));
     }
 
     [Fact]

@@ -57,4 +57,36 @@ public sealed class SharedMessageTests
 
         Assert.Equal(runTime, compileTime);
     }
+
+    [Fact]
+    public async Task SettingOutOfRange_SameTextAsTheCatalogRule()
+    {
+        var compileTime = await AnalyzerMessage("""
+            [LoraDsl.Recipes.LoraRecipe("r", typeof(LoraDsl.Architectures.Llama))]
+            public partial class R
+            {
+                static void Configure(LoraDsl.Recipes.RecipeBuilder r) => r.Training(t => t.LearningRate(-0.001));
+            }
+            """);
+        // The runtime's own copy of the catalog (the generator compiles the same file; the name is in both assemblies).
+        var catalog = typeof(LoraDsl.Recipes.RecipeBuilder).Assembly.GetType("LoraDsl.Dsl.RecipeSettingCatalog")!;
+        var setting = catalog.GetMethod("Find")!.Invoke(null, ["training.lr"])!;
+        var runTime = (string?)setting.GetType().GetMethod("Error")!.Invoke(setting, [-0.001]);
+
+        Assert.Equal("Setting 'training.lr' (Training.LearningRate) must be positive, got -0.001.", runTime);
+        Assert.Equal(runTime, compileTime);
+    }
+
+    [Fact]
+    public async Task UnknownSetting_SameTextAsTheSettingsTable()
+    {
+        var compileTime = await AnalyzerMessage("""
+            [LoraDsl.Recipes.LoraRecipe("r", typeof(LoraDsl.Architectures.Llama))]
+            [LoraDsl.Recipes.Setting("training.learnig_rate", "1e-3")]
+            public partial class R;
+            """);
+        var runTime = Assert.Throws<LoraDsl.Recipes.RecipeValidationException>(() => LoraDsl.Recipes.Settings.RecipeSettings.Find("training.learnig_rate", "r")).Message;
+
+        Assert.Equal(runTime, compileTime);
+    }
 }

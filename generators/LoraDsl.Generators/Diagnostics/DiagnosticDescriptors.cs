@@ -7,7 +7,12 @@ namespace LoraDsl.Generators.Diagnostics;
 public static class DiagnosticDescriptors
 {
     private const string Category = "LoraDsl";
-    private const string HelpLink = "docs/diagnostics.md";
+
+    /// <summary>The repository the help links point into; the same address as RepositoryUrl in Directory.Build.props (a test keeps them equal).</summary>
+    public const string RepositoryUrl = "https://github.com/loradsl/LoraDsl";
+
+    /// <summary>Each diagnostic's help link: its row's anchor in docs/diagnostics.md, absolute so that it works for a package user.</summary>
+    public const string HelpLinkBase = RepositoryUrl + "/blob/main/docs/diagnostics.md#";
 
     public static readonly DiagnosticDescriptor UnknownModule = Error("LORA001", "Unknown module for the architecture", DslMessages.UnknownModule);
     public static readonly DiagnosticDescriptor MissingRole = Error("LORA002", "The architecture has no module with this role", DslMessages.MissingRole);
@@ -16,22 +21,44 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DropoutOutOfRange = Error("LORA005", "LoRA dropout must be in [0, 1)", DslMessages.DropoutOutOfRange);
     public static readonly DiagnosticDescriptor LayerOutOfRange = Error("LORA006", "Layer selection outside the model's depth", DslMessages.LayerOutOfRange);
 
-    public static readonly DiagnosticDescriptor DuplicateTarget = new(
-        "LORA007", "Duplicate or overlapping targets", DslMessages.DuplicateTarget, Category, DiagnosticSeverity.Warning, true, helpLinkUri: HelpLink);
+    public static readonly DiagnosticDescriptor DuplicateTarget = Warning("LORA007", "Duplicate or overlapping targets", DslMessages.DuplicateTarget);
 
-    /// <summary>The message is one of <see cref="DslMessages.LayersOnSharedModule"/> or <see cref="DslMessages.DoraOnEmbedding"/>, formatted.</summary>
+    /// <summary>The message is <see cref="DslMessages.LayersOnSharedModule"/>, formatted.</summary>
     public static readonly DiagnosticDescriptor OptionDoesNotFitModule = Error("LORA008", "Option does not fit the module kind", "{0}");
     public static readonly DiagnosticDescriptor RecipeNotPartial = Error("LORA009", "Recipe class must be partial", DslMessages.RecipeNotPartial);
 
     public static readonly DiagnosticDescriptor DuplicateRecipeName = new(
         "LORA010", "Two recipes share one name", DslMessages.DuplicateRecipeName, Category, DiagnosticSeverity.Error, true,
-        helpLinkUri: HelpLink, customTags: WellKnownDiagnosticTags.CompilationEnd);
+        helpLinkUri: HelpLink("LORA010"), customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor MalformedPathTemplate = Error("LORA011", "Malformed module path template", DslMessages.MalformedPathTemplate);
     public static readonly DiagnosticDescriptor DuplicateModuleName = Error("LORA012", "Duplicate module name in an architecture", DslMessages.DuplicateModuleName);
     public static readonly DiagnosticDescriptor NotAnArchitecture = Error("LORA013", "Recipe architecture is not a [LoraArchitecture] class", DslMessages.NotAnArchitecture);
     public static readonly DiagnosticDescriptor MalformedLayers = Error("LORA014", "Malformed layer selection", DslMessages.MalformedLayers);
 
+    /// <summary>The message is the setting's own range error (<c>SettingInfo.Error</c>), which run time throws too.</summary>
+    public static readonly DiagnosticDescriptor SettingOutOfRange = Error("LORA015", "Setting outside its allowed range", "{0}");
+
+    /// <summary>The message is <c>SettingInfo.Warning</c>: outside the usual range, or a minimum that turns something off.</summary>
+    public static readonly DiagnosticDescriptor SettingUnusual = Warning("LORA016", "Setting outside its usual range", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownSetting = Error("LORA017", "Unknown setting key", DslMessages.UnknownSetting);
+
+    /// <summary>The message is one of DslMessages.SettingNeedsInteger/Number/Boolean/Choice, formatted.</summary>
+    public static readonly DiagnosticDescriptor SettingValueUnreadable = Error("LORA018", "Setting value does not fit its kind", "{0}");
+
+    public static readonly DiagnosticDescriptor DataFileMissing = Warning("LORA019", "Data file not found in the project folder", DslMessages.DataFileMissing);
+    public static readonly DiagnosticDescriptor TaskDoesNotFitArchitecture = Error("LORA020", "Data task does not fit the architecture", DslMessages.TaskDoesNotFitArchitecture);
+    public static readonly DiagnosticDescriptor ModuleKindNotAdaptable = Error("LORA021", "LoRA on a module kind it cannot adapt", DslMessages.ModuleKindNotAdaptable);
+    public static readonly DiagnosticDescriptor DoraOnFusedSlice = Error("LORA022", "DoRA on a slice of a fused module", DslMessages.DoraOnFusedSlice);
+
+    public static readonly DiagnosticDescriptor SettingHasNoEffect = Warning("LORA023", "Setting has no effect", DslMessages.SettingHasNoEffect);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    private static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 }

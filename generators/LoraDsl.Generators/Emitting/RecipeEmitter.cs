@@ -66,6 +66,9 @@ public static class RecipeEmitter
             writer.Line("builder.Lora(lora => lora");
             for (var i = 0; i < calls.Count; i++) writer.Line("    ." + calls[i] + (i == calls.Count - 1 ? ");" : ""));
         }
+        foreach (var setting in recipe.Settings)
+            if (setting.KeyLocation is not null && setting.Text is not null)
+                writer.Line($"builder.Set({Literals.String(setting.Key)}, {Literals.String(setting.Text)});");
         if (recipe.HasConfigure) writer.Line($"{KnownNames.ConfigureMethod}(builder);");
         writer.Line("var definition = builder.Build();");
         writer.Line("return overrides is null ? definition : definition.WithOverrides(overrides);");
@@ -116,6 +119,15 @@ public static class RecipeEmitter
             writer.Line($"{Recipes}CompiledShape.Require(recipe, \"training.grad_accum\", training.GradientAccumulationSteps == 1, \"no gradient accumulation\");");
         if (!shape.Evaluates)
             writer.Line($"{Recipes}CompiledShape.Require(recipe, \"data.validation_fraction\", recipe.Data.ValidationFraction == 0, \"no validation split\");");
+        writer.Line(shape.Neftune
+            ? $"{Recipes}CompiledShape.Require(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is not null, \"NEFTune\");"
+            : $"{Recipes}CompiledShape.Require(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is null, \"no NEFTune\");");
+        writer.Line(shape.LoraPlus
+            ? $"{Recipes}CompiledShape.Require(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is not null, \"LoRA+\");"
+            : $"{Recipes}CompiledShape.Require(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is null, \"no LoRA+\");");
+        writer.Line(shape.AdaLora
+            ? $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
+            : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
         writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);");
         writer.Line();
 
@@ -124,14 +136,26 @@ public static class RecipeEmitter
         writer.Line("var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);");
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
         writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
+        writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
         writer.Line();
 
         writer.Line($"// Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.");
         writer.Line("var placement = new global::LoraDsl.Lora.LoraTargetList(model);");
         writer.Line($"{architecture}.ApplyLora(model, recipe.Lora, recipe.Targets, placement);");
         writer.Line("var targets = placement.Targets;");
-        writer.Line("var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);");
-        writer.Line("var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);");
+        if (shape.AdaLora)
+        {
+            writer.Line("// AdaLoRA: SVD-form adapters at init_r; the allocator prunes them to target_r on average over the planned steps.");
+            writer.Line("var adalora = recipe.AdaLora with { TotalStep = recipe.AdaLora.TotalStep ?? " + Training + "TrainingPlan.TotalStepsFor(training, order) };");
+            writer.Line("var adapters = global::LoraDsl.AdaLora.AdaLoraInjector.Inject(model, recipe.Lora, adalora, targets);");
+            writer.Line("using var allocator = new global::LoraDsl.AdaLora.AdaLoraAllocator(adapters, adalora);");
+            writer.Line("var store = new global::LoraDsl.Adapters.AdaLoraAdapterStore(model, adapters, adalora, allocator, checkpoint);");
+        }
+        else
+        {
+            writer.Line("var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);");
+            writer.Line("var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);");
+        }
         writer.Line("context.Log($\"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}\");");
         writer.Line("context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());");
         writer.Line();
@@ -139,8 +163,18 @@ public static class RecipeEmitter
         writer.Line("// Optimizer, batch order and learning-rate schedule; a resumed run restores them from its checkpoint.");
         writer.Line($"var parameters = {Training}TrainableParameters.Of(model);");
         writer.Line("var device = parameters[0].device;");
-        writer.Line($"using var optimizer = {Training}AdamWOptimizer.Create(model, training);");
-        writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
+        if (shape.LoraPlus)
+        {
+            writer.Line("// LoRA+: B's learning rate is training.LoraPlusRatio times A's (PEFT's parameter groups).");
+            writer.Line("var groups = global::LoraDsl.Optimization.OptimizerParameterGroups.LoraPlus(model,");
+            writer.Line("    new global::LoraDsl.Optimization.LoraPlusOptions { Ratio = training.LoraPlusRatio!.Value, EmbeddingLearningRate = training.LoraPlusEmbeddingLearningRate },");
+            writer.Line("    training.LearningRate, training.WeightDecay);");
+            writer.Line("using var optimizer = global::LoraDsl.Optimization.OptimizerParameterGroups.CreateAdamW(groups, training);");
+        }
+        else
+        {
+            writer.Line($"using var optimizer = {Training}AdamWOptimizer.Create(model, training);");
+        }
         writer.Line($"var plan = {Training}TrainingPlan.For(training, order, model, data, output);");
         writer.Line($"var schedule = {Training}LearningRateSchedule.From(training, plan.TotalSteps);");
         writer.Line("var state = context.ResumeFrom is { } resumeFrom");
@@ -161,6 +195,8 @@ public static class RecipeEmitter
         writer.Line(shape.Accumulates
             ? "// The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches."
             : "// The loop: one batch per optimizer step, until the plan's last step.");
+        if (shape.Neftune)
+            writer.Line("using var neftune = global::LoraDsl.Neftune.NeftuneNoise.Attach(model, new global::LoraDsl.Neftune.NeftuneOptions { Alpha = training.NeftuneAlpha!.Value });");
         writer.Line("model.train();");
         writer.Line("var batches = order.Batches(state.Epoch);");
         writer.Line("while (state.GlobalStep < plan.TotalSteps)");
@@ -172,7 +208,9 @@ public static class RecipeEmitter
         writer.Line("continue;");
         writer.Close();
         writer.Line("var learningRate = schedule.At(state.GlobalStep);");
-        writer.Line($"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
+        writer.Line(shape.LoraPlus
+            ? "global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);"
+            : $"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
         if (shape.Accumulates) writer.Line("var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);");
         writer.Line($"{Training}StepOutcome step;");
         writer.Line("using (global::TorchSharp.torch.NewDisposeScope())");
@@ -186,7 +224,7 @@ public static class RecipeEmitter
             writer.Line("for (var micro = 0; micro < take; micro++)");
             writer.Open();
             writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
-            writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch);");
+            writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("(microLoss / take).backward();");
             writer.Line("loss += microLoss.item<float>() / take;");
             writer.Line("tokens += batch.TokenCount;");
@@ -197,13 +235,25 @@ public static class RecipeEmitter
         {
             writer.Line("// Forward and loss, then backward.");
             writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch], device);");
-            writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch);");
+            writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("loss.backward();");
             writer.Line("// Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.");
             writer.Line($"step = new {Training}StepOutcome(loss.item<float>(), {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
         }
         writer.Line("// The NaN stop: a non-finite loss or gradient norm updates nothing.");
-        writer.Line("if (step.IsFinite) optimizer.step();");
+        if (shape.AdaLora)
+        {
+            writer.Line("if (step.IsFinite)");
+            writer.Open();
+            writer.Line("optimizer.step();");
+            writer.Line("// AdaLoRA: importance scores from this step's gradients, then the budget's mask on the singular values.");
+            writer.Line("allocator.Update(state.GlobalStep + 1);");
+            writer.Close();
+        }
+        else
+        {
+            writer.Line("if (step.IsFinite) optimizer.step();");
+        }
         writer.Close();
         writer.Line("if (!step.IsFinite)");
         writer.Open();
@@ -239,7 +289,9 @@ public static class RecipeEmitter
         if (shape.Evaluates) writer.Line("if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);");
         writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
         writer.Line($"adapterDirectory = global::System.IO.Path.Combine(output, {Training}RunFolder.AdapterName);");
-        writer.Line("global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);");
+        writer.Line(shape.AdaLora
+            ? "global::LoraDsl.Adapters.AdaLoraAdapterWriter.Save(adapterDirectory, model, adapters, adalora, checkpoint);"
+            : "global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);");
         writer.Line("global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);");
         writer.Line("context.Log($\"adapter: {adapterDirectory}\");");
         writer.Close();

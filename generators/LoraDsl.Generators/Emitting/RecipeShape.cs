@@ -3,15 +3,30 @@ using LoraDsl.Generators.Parsing;
 namespace LoraDsl.Generators.Emitting;
 
 /// <summary>
-/// Which parts the generated loop needs, from the constants a recipe states. A value the generator cannot see
-/// (not a constant) keeps the general code.
+/// Which parts the generated loop needs, from the constants a recipe states: gradient accumulation, evaluation,
+/// NEFTune, LoRA+ and AdaLoRA. A value the generator cannot see keeps the general code for accumulation and
+/// evaluation; the opt-in methods appear only where the recipe mentions them.
 /// </summary>
-public sealed record RecipeShape(bool Accumulates, bool Evaluates)
+public sealed record RecipeShape(bool Accumulates, bool Evaluates, bool Neftune, bool LoraPlus, bool AdaLora)
 {
     public static RecipeShape Of(RecipeModel recipe) => new(
-        Accumulates: Constant(recipe, "training.grad_accum") is not "1",
-        Evaluates: Constant(recipe, "data.validation_fraction") is not "0");
+        Accumulates: !Is(recipe, "training.grad_accum", "1", unset: true),
+        Evaluates: !Is(recipe, "data.validation_fraction", "0", unset: false),
+        Neftune: Mentions(recipe, "training.neftune_alpha") && !Is(recipe, "training.neftune_alpha", "none", unset: false),
+        LoraPlus: Mentions(recipe, "training.loraplus_ratio") && !Is(recipe, "training.loraplus_ratio", "none", unset: false),
+        AdaLora: Mentions(recipe, "lora.use_adalora") && !Is(recipe, "lora.use_adalora", "false", unset: false));
 
-    /// <summary>The constant text the recipe gives <paramref name="key"/> (as --set would write it), or null when unknown or unset.</summary>
-    public static string? Constant(RecipeModel recipe, string key) => null;
+    /// <summary>Whether the recipe's last statement of <paramref name="key"/> is the constant <paramref name="text"/>; <paramref name="unset"/> when it never states it.</summary>
+    private static bool Is(RecipeModel recipe, string key, string text, bool unset) =>
+        Last(recipe, key) is { } value ? value.Text == text : unset;
+
+    private static bool Mentions(RecipeModel recipe, string key) => Last(recipe, key) is not null;
+
+    private static SettingValue? Last(RecipeModel recipe, string key)
+    {
+        SettingValue? last = null;
+        foreach (var setting in recipe.Settings)
+            if (setting.Key == key) last = setting;
+        return last;
+    }
 }

@@ -33,12 +33,15 @@ public static class AttributeArguments
     }
 
     /// <summary>The member name of an enum constant (ModuleRole.Query → "Query").</summary>
-    public static string EnumName(TypedConstant constant)
+    public static string EnumName(TypedConstant constant) =>
+        (constant.Type is INamedTypeSymbol type ? MemberName(type, constant.Value) : null) ?? constant.Value?.ToString() ?? "";
+
+    /// <summary>The enum member of <paramref name="type"/> whose value is <paramref name="value"/>, or null.</summary>
+    public static string? MemberName(INamedTypeSymbol type, object? value)
     {
-        if (constant.Type is INamedTypeSymbol type)
-            foreach (var member in type.GetMembers())
-                if (member is IFieldSymbol { HasConstantValue: true } field && Equals(field.ConstantValue, constant.Value))
-                    return field.Name;
-        return constant.Value?.ToString() ?? "";
+        foreach (var member in type.GetMembers())
+            if (member is IFieldSymbol { HasConstantValue: true } field && Equals(field.ConstantValue, value))
+                return field.Name;
+        return null;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using LoraDsl.Dsl;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -8,19 +9,23 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace LoraDsl.Generators.Parsing;
 
 /// <summary>
-/// Reads the constant parts of a recipe's <c>Configure</c> body: calls on <c>LoraBuilder</c>
-/// (Rank, Alpha, Dropout, Dora, Target, TargetLayers, Preset, PresetLayers). Non-constant
-/// arguments are skipped; the runtime checks them.
+/// Reads a recipe's <c>Configure</c> body: every builder call (<c>r.Model(m => ..)</c>, <c>r.Lora(l => ..)</c>,
+/// <c>r.Data(d => ..)</c>, <c>r.Training(t => ..)</c>) as catalog settings, and the LoRA targets. A non-constant
+/// argument gives a setting without text (the runtime checks it); code that does not bind is skipped.
 /// </summary>
 public static class FluentParser
 {
-    public static (List<OptionValue> Options, List<TargetModel> Targets) Parse(
-        MethodDeclarationSyntax configure, SemanticModel semanticModel, CancellationToken cancellationToken)
+    private const string BuilderSuffix = "Builder";
+    private const string RecipesNamespace = "LoraDsl.Recipes";
+
+    /// <summary>The setting whose constants are data files (checked to exist by LORA019).</summary>
+    public const string DataFilesKey = "data.files";
+
+    public static FluentRecipe Parse(MethodDeclarationSyntax configure, SemanticModel semanticModel, CancellationToken cancellationToken)
     {
-        var options = new List<OptionValue>();
-        var targets = new List<TargetModel>();
+        var result = new FluentRecipe();
         SyntaxNode? body = (SyntaxNode?)configure.Body ?? configure.ExpressionBody;
-        if (body is null) return (options, targets);
+        if (body is null) return result;
 
         // Document order: a chain a.B().C() nests B inside C, so sort calls by where their name is.
         var invocations = body.DescendantNodes().OfType<InvocationExpressionSyntax>()
@@ -30,29 +35,121 @@ public static class FluentParser
             cancellationToken.ThrowIfCancellationRequested();
             var info = semanticModel.GetSymbolInfo(invocation, cancellationToken);
             var method = info.Symbol as IMethodSymbol ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault();
-            if (method?.ContainingType?.ToDisplayString() != KnownNames.LoraBuilder) continue;
+            if (method?.ContainingType is not { } type || type.ContainingNamespace?.ToDisplayString() != RecipesNamespace
+                || !type.Name.EndsWith(BuilderSuffix, System.StringComparison.Ordinal)) continue;
+            var builder = type.Name.Substring(0, type.Name.Length - BuilderSuffix.Length);
             var arguments = invocation.ArgumentList.Arguments;
             switch (method.Name)
             {
-                case "Rank" or "Alpha" or "Dropout" when arguments.Count == 1:
-                    if (Constant(semanticModel, arguments[0].Expression, cancellationToken) is { } number)
-                        options.Add(new OptionValue(method.Name, number, SourceLocation.From(arguments[0].Expression)));
+                case "Target" or "Preset" when builder == "Lora":
+                    AddTargets(result.Targets, arguments, 0, null, false, null, semanticModel, cancellationToken);
                     break;
-                case "Dora" or "RsLora":
-                    var enabled = arguments.Count == 0 || semanticModel.GetConstantValue(arguments[0].Expression, cancellationToken) is { HasValue: true, Value: true };
-                    if (enabled) options.Add(new OptionValue(method.Name == "Dora" ? "UseDora" : "UseRsLora", 1, SourceLocation.From(invocation)));
-                    break;
-                case "Target" or "Preset":
-                    AddTargets(targets, arguments, 0, null, false, null, semanticModel, cancellationToken);
-                    break;
-                case "TargetLayers" or "PresetLayers" when arguments.Count >= 1:
+                case "TargetLayers" or "PresetLayers" when builder == "Lora" && arguments.Count >= 1:
                     var layers = semanticModel.GetConstantValue(arguments[0].Expression, cancellationToken);
                     var text = layers.HasValue ? layers.Value as string : null;
-                    AddTargets(targets, arguments, 1, text, !layers.HasValue, SourceLocation.From(arguments[0].Expression), semanticModel, cancellationToken);
+                    AddTargets(result.Targets, arguments, 1, text, !layers.HasValue, SourceLocation.From(arguments[0].Expression), semanticModel, cancellationToken);
+                    break;
+                default:
+                    AddSettings(result, builder, method, invocation, semanticModel, cancellationToken);
                     break;
             }
         }
-        return (options, targets);
+        return result;
+    }
+
+    private static void AddSettings(
+        FluentRecipe result, string builder, IMethodSymbol method, InvocationExpressionSyntax invocation, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        var compound = SettingMethod.Compound.Where(c => c.Builder == builder && c.Method == method.Name).ToList();
+        if (compound.Count == 0 && RecipeSettingCatalog.ForMethod(builder, method.Name) is { } single)
+            compound.Add(new SettingMethod(builder, method.Name, single.Key, Parameter: 0));
+        if (compound.Count == 0) return;
+
+        var bound = Bind(method, invocation.ArgumentList);
+        var nameLocation = SourceLocation.From(invocation.Expression is MemberAccessExpressionSyntax access ? access.Name : invocation.Expression);
+        foreach (var entry in compound)
+        {
+            var kind = RecipeSettingCatalog.Find(entry.Key)?.Kind;
+            if (entry.FixedText is not null)
+            {
+                result.Settings.Add(new SettingValue(entry.Key, entry.FixedText, null, nameLocation));
+                continue;
+            }
+            if (entry.Parameter >= method.Parameters.Length)
+            {
+                // A switch with no parameter (a future Dora()) turns its setting on.
+                if (kind == SettingKind.Boolean) result.Settings.Add(new SettingValue(entry.Key, "true", null, nameLocation));
+                continue;
+            }
+            var parameter = method.Parameters[entry.Parameter];
+            var expressions = bound[entry.Parameter];
+            if (expressions is null)
+            {
+                // Omitted: the parameter's default is what the call sets (d.Classification() sets text_field "text").
+                if (parameter.IsParams || !parameter.HasExplicitDefaultValue) continue;
+                var implied = SettingConstant.Of(parameter.ExplicitDefaultValue, parameter.Type, kind);
+                result.Settings.Add(new SettingValue(entry.Key, implied.Text, implied.Number, nameLocation));
+                continue;
+            }
+
+            var elements = parameter.IsParams ? Elements(expressions, semanticModel, cancellationToken) : null;
+            var value = elements is not null
+                ? SettingConstant.Join([.. elements.Select(e => Constant(e, semanticModel, kind, cancellationToken))])
+                : expressions.Count == 1 ? Constant(expressions[0], semanticModel, kind, cancellationToken) : SettingConstant.Unknown;
+            result.Settings.Add(new SettingValue(entry.Key, value.Text, value.Number, SourceLocation.Spanning(expressions[0], expressions[expressions.Count - 1])));
+
+            if (entry.Key == DataFilesKey)
+                foreach (var element in elements ?? expressions)
+                    if (semanticModel.GetConstantValue(element, cancellationToken) is { HasValue: true, Value: string path })
+                        result.DataFiles.Add(new DataFileReference(path, SourceLocation.From(element)));
+        }
+    }
+
+    // The expressions each parameter receives (positional, named, or the rest for a params array).
+    private static List<ExpressionSyntax>?[] Bind(IMethodSymbol method, ArgumentListSyntax list)
+    {
+        var bound = new List<ExpressionSyntax>?[method.Parameters.Length];
+        var position = 0;
+        foreach (var argument in list.Arguments)
+        {
+            int index;
+            if (argument.NameColon is { } name)
+            {
+                index = -1;
+                for (var i = 0; i < method.Parameters.Length; i++)
+                    if (method.Parameters[i].Name == name.Name.Identifier.ValueText) index = i;
+            }
+            else
+            {
+                index = position++;
+                if (method.Parameters.Length > 0 && method.Parameters[method.Parameters.Length - 1].IsParams)
+                    index = System.Math.Min(index, method.Parameters.Length - 1);
+            }
+            if (index < 0 || index >= bound.Length) continue;
+            (bound[index] ??= []).Add(argument.Expression);
+        }
+        return bound;
+    }
+
+    // A params argument's elements: the arguments themselves, or the items of one array written in place; null if unknown.
+    private static List<ExpressionSyntax>? Elements(List<ExpressionSyntax> expressions, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        if (expressions.Count != 1 || semanticModel.GetTypeInfo(expressions[0], cancellationToken).Type is not IArrayTypeSymbol) return expressions;
+        return expressions[0] switch
+        {
+            ArrayCreationExpressionSyntax { Initializer: { } items } => [.. items.Expressions],
+            ImplicitArrayCreationExpressionSyntax { Initializer: { } items } => [.. items.Expressions],
+            CollectionExpressionSyntax collection when collection.Elements.All(e => e is ExpressionElementSyntax) =>
+                [.. collection.Elements.OfType<ExpressionElementSyntax>().Select(e => e.Expression)],
+            _ => null,
+        };
+    }
+
+    private static SettingConstant Constant(ExpressionSyntax expression, SemanticModel semanticModel, SettingKind? kind, CancellationToken cancellationToken)
+    {
+        var constant = semanticModel.GetConstantValue(expression, cancellationToken);
+        if (!constant.HasValue) return SettingConstant.Unknown;
+        return SettingConstant.Of(constant.Value, semanticModel.GetTypeInfo(expression, cancellationToken).Type, kind);
     }
 
     private static void AddTargets(
@@ -90,19 +187,4 @@ public static class FluentParser
     // A handle's module name, read from its architecture's own declaration ("QProj" → "q_proj").
     private static string? HandleModule(INamedTypeSymbol owner, string member, CancellationToken cancellationToken) =>
         ArchitectureParser.Parse(owner, cancellationToken)?.Modules.FirstOrDefault(m => m.HandleName == member)?.Name;
-
-    private static double? Constant(SemanticModel semanticModel, ExpressionSyntax expression, CancellationToken cancellationToken)
-    {
-        var constant = semanticModel.GetConstantValue(expression, cancellationToken);
-        if (!constant.HasValue) return null;
-        return constant.Value switch
-        {
-            int i => i,
-            long l => l,
-            float f => f,
-            double d => d,
-            decimal m => (double)m,
-            _ => null,
-        };
-    }
 }

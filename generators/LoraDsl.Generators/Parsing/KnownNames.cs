@@ -10,6 +10,7 @@ public static class KnownNames
     public const string LoraAttribute = "LoraDsl.Recipes.LoraAttribute";
     public const string TargetAttribute = "LoraDsl.Recipes.TargetAttribute";
     public const string TargetPresetAttribute = "LoraDsl.Recipes.TargetPresetAttribute";
+    public const string SettingAttribute = "LoraDsl.Recipes.SettingAttribute";
     public const string LoraBuilder = "LoraDsl.Recipes.LoraBuilder";
     public const string ArchitectureModule = "LoraDsl.Dsl.ArchitectureModule";
     public const string TargetSet = "LoraDsl.Dsl.TargetSet";

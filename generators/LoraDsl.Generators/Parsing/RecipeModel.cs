@@ -17,6 +17,7 @@ public sealed record RecipeModel(
     string? ModelDirectory,
     string? BuiltInModel,
     EquatableArray<OptionValue> Options,
+    EquatableArray<SettingValue> Settings,
     EquatableArray<TargetModel> Targets,
     bool HasConfigure,
     string? SourceSha256 = null);

@@ -1,16 +1,31 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using LoraDsl.Dsl;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace LoraDsl.Generators.Parsing;
 
-/// <summary>Reads a [LoraRecipe] class's attributes into a <see cref="RecipeModel"/>.</summary>
+/// <summary>Reads a [LoraRecipe] class's attributes and its Configure body into a <see cref="RecipeModel"/>.</summary>
 public static class RecipeParser
 {
-    public static RecipeModel? Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    /// <summary>The recipe model; <paramref name="semanticModels"/> gives the semantic model of a tree holding a
+    /// Configure body, or null to leave that body out (an analyzer sees only its own tree).</summary>
+    public static RecipeModel? Parse(INamedTypeSymbol type, Func<SyntaxTree, SemanticModel?> semanticModels, CancellationToken cancellationToken) =>
+        ParseWithStatements(type, semanticModels, cancellationToken)?.Model;
+
+    /// <summary>The model, and what the recipe states beyond it (fluent targets, data files) for the analyzer.</summary>
+    public static (RecipeModel Model, FluentRecipe Stated)? ParseWithStatements(
+        INamedTypeSymbol type, Func<SyntaxTree, SemanticModel?> semanticModels, CancellationToken cancellationToken)
+    {
+        var stated = new FluentRecipe();
+        return Parse(type, semanticModels, stated, cancellationToken) is { } model ? (model, stated) : null;
+    }
+
+    private static RecipeModel? Parse(INamedTypeSymbol type, Func<SyntaxTree, SemanticModel?> semanticModels, FluentRecipe stated, CancellationToken cancellationToken)
     {
         var attributes = type.GetAttributes();
         var recipe = attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.RecipeAttribute);
@@ -25,15 +40,19 @@ public static class RecipeParser
             if (named.Key == "KnownDepth" && named.Value.Value is int depth && depth > 0) knownDepth = depth;
             if (named.Key == "Model") modelDirectory = named.Value.Value as string;
             if (named.Key == "BuiltInModel") builtInModel = named.Value.Value as string;
+            if (named.Key is "Model" or "BuiltInModel" && named.Value.Value is string source)
+                stated.Settings.Add(new SettingValue(named.Key == "Model" ? "model.path" : "model.builtin", source, null, AttributeArguments.Named(recipeSyntax, named.Key)));
         }
 
         var options = new List<OptionValue>();
         var targets = new List<TargetModel>();
+        // [Setting] applies after the other attributes, before Configure, wherever it is written.
+        var keyed = new FluentRecipe();
         foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = attribute.AttributeClass?.ToDisplayString();
-            var syntax = name is KnownNames.LoraAttribute or KnownNames.TargetAttribute or KnownNames.TargetPresetAttribute
+            var syntax = name is KnownNames.LoraAttribute or KnownNames.TargetAttribute or KnownNames.TargetPresetAttribute or KnownNames.SettingAttribute
                 ? AttributeArguments.Syntax(attribute, cancellationToken)
                 : null;
             switch (name)
@@ -48,7 +67,15 @@ public static class RecipeParser
                             bool b => b ? 1 : 0,
                             _ => double.NaN,
                         };
-                        options.Add(new OptionValue(named.Key, value, AttributeArguments.Named(syntax, named.Key)));
+                        var location = AttributeArguments.Named(syntax, named.Key);
+                        options.Add(new OptionValue(named.Key, value, location));
+                        // UseDora → the builder's Dora, UseRsLora → RsLora.
+                        var method = named.Key.StartsWith("Use", StringComparison.Ordinal) ? named.Key.Substring(3) : named.Key;
+                        if (RecipeSettingCatalog.ForMethod("Lora", method) is { } setting)
+                        {
+                            var constant = SettingConstant.Of(named.Value, setting.Kind);
+                            stated.Settings.Add(new SettingValue(setting.Key, constant.Text, constant.Number, location));
+                        }
                     }
                     break;
                 case KnownNames.TargetAttribute when attribute.ConstructorArguments.Length == 1:
@@ -62,16 +89,29 @@ public static class RecipeParser
                 case KnownNames.TargetPresetAttribute when attribute.ConstructorArguments.Length == 1:
                     targets.Add(Target(TargetKind.Preset, AttributeArguments.EnumName(attribute.ConstructorArguments[0]), attribute, syntax, isStringLiteral: false));
                     break;
+                case KnownNames.SettingAttribute when attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is string key:
+                    AddSettingAttribute(keyed, key, attribute.ConstructorArguments[1], syntax);
+                    break;
             }
         }
+
+        stated.Add(keyed);
 
         var declaration = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<ClassDeclarationSyntax>().FirstOrDefault();
         var isPartial = type.DeclaringSyntaxReferences
             .Select(r => r.GetSyntax(cancellationToken))
             .OfType<TypeDeclarationSyntax>()
             .All(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
-        var hasConfigure = type.GetMembers(KnownNames.ConfigureMethod).OfType<IMethodSymbol>()
-            .Any(m => m.IsStatic && m.Parameters.Length == 1 && m.Parameters[0].Type.Name == "RecipeBuilder");
+        var configureMethods = type.GetMembers(KnownNames.ConfigureMethod).OfType<IMethodSymbol>()
+            .Where(m => m.IsStatic && m.Parameters.Length == 1 && m.Parameters[0].Type.Name == "RecipeBuilder")
+            .ToList();
+        foreach (var reference in configureMethods.SelectMany(m => m.DeclaringSyntaxReferences))
+        {
+            if (reference.GetSyntax(cancellationToken) is not MethodDeclarationSyntax configure) continue;
+            if (semanticModels(reference.SyntaxTree) is not { } semanticModel) continue;
+            stated.Add(FluentParser.Parse(configure, semanticModel, cancellationToken));
+        }
+        var hasConfigure = configureMethods.Count > 0;
         var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
 
         return new RecipeModel(
@@ -90,6 +130,7 @@ public static class RecipeParser
             modelDirectory,
             builtInModel,
             new([.. options]),
+            new([.. stated.Settings]),
             new([.. targets]),
             hasConfigure,
             SourceHash(type, cancellationToken));
@@ -113,5 +154,17 @@ public static class RecipeParser
         var layers = attribute.NamedArguments.FirstOrDefault(n => n.Key == "Layers").Value.Value as string;
         return new TargetModel(kind, value, layers, false, AttributeArguments.Positional(syntax, 0),
             AttributeArguments.Named(syntax, "Layers"), isStringLiteral);
+    }
+
+    // [Setting("training.lr", "1e-3")]: the key as the catalog spells it (aliases resolved), the value as written.
+    private static void AddSettingAttribute(FluentRecipe stated, string key, TypedConstant value, AttributeSyntax? syntax)
+    {
+        var setting = RecipeSettingCatalog.Find(key);
+        var constant = SettingConstant.Of(value, setting?.Kind);
+        var location = AttributeArguments.Positional(syntax, 1);
+        stated.Settings.Add(new SettingValue(setting?.Key ?? key, constant.Text, constant.Number, location, AttributeArguments.Positional(syntax, 0)));
+        if (setting?.Key == FluentParser.DataFilesKey && constant.Text is { } files)
+            foreach (var file in files.Split(','))
+                if (file.Trim().Length > 0) stated.DataFiles.Add(new DataFileReference(file.Trim(), location));
     }
 }

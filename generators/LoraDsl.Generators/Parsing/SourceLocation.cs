@@ -12,6 +12,13 @@ public sealed record SourceLocation(string FilePath, TextSpan Span, LinePosition
     public static SourceLocation From(SyntaxToken token) =>
         new(token.SyntaxTree!.FilePath, token.Span, token.SyntaxTree.GetLineSpan(token.Span).Span);
 
+    /// <summary>From the start of <paramref name="first"/> to the end of <paramref name="last"/> (several arguments).</summary>
+    public static SourceLocation Spanning(SyntaxNode first, SyntaxNode last)
+    {
+        var span = TextSpan.FromBounds(first.SpanStart, last.Span.End);
+        return new(first.SyntaxTree.FilePath, span, first.SyntaxTree.GetLineSpan(span).Span);
+    }
+
     /// <summary>The location in <paramref name="compilation"/>'s tree of that path, else an external-file location.</summary>
     public Location ToLocation(Compilation compilation)
     {

@@ -9,8 +9,8 @@ using LoraDsl.Generators.Parsing;
 namespace LoraDsl.Generators.Validation;
 
 /// <summary>
-/// Checks a recipe's constant options and targets against its architecture (LORA001-009, 013, 014),
-/// with the rules <c>RecipeDefinition.Validate</c> and <c>TargetSet.Resolve</c> apply at run time.
+/// Checks a recipe's class and targets against its architecture (LORA001, 002, 006-009, 013, 014, 021, 022), with the
+/// rules <c>TargetSet.Resolve</c> and the placer apply at run time, and runs the setting and combination checks.
 /// </summary>
 public static class RecipeValidator
 {
@@ -19,8 +19,10 @@ public static class RecipeValidator
     // Layer overlap is checked up to this depth when the real one is unknown.
     private const int UnknownDepthProbe = 1024;
 
-    public static IEnumerable<DiagnosticInfo> Validate(
-        RecipeModel recipe, ArchitectureModel? architecture, IReadOnlyList<OptionValue> options, IReadOnlyList<TargetModel> targets)
+    /// <summary>Everything checkable in one recipe: the class, its settings (<see cref="SettingValidator"/>), its targets
+    /// (attribute ones in <see cref="RecipeModel.Targets"/>, fluent ones in <paramref name="fluentTargets"/>) and
+    /// the combinations (<see cref="CombinationValidator"/>).</summary>
+    public static IEnumerable<DiagnosticInfo> Validate(RecipeModel recipe, ArchitectureModel? architecture, IReadOnlyList<TargetModel> fluentTargets)
     {
         var diagnostics = new List<DiagnosticInfo>();
         if (!recipe.IsPartial)
@@ -31,30 +33,14 @@ public static class RecipeValidator
             diagnostics.Add(new(DiagnosticDescriptors.NotAnArchitecture, recipe.ArchitectureLocation, [typeName]));
         }
 
-        CheckOptions(options, diagnostics);
+        diagnostics.AddRange(SettingValidator.Validate(recipe.Name, recipe.Settings.AsArray()));
         if (architecture is not null)
-            CheckTargets(architecture, recipe.KnownDepth ?? architecture.KnownDepth, options.Any(o => o.Option == "UseDora" && o.Value != 0), targets, diagnostics);
-        return diagnostics;
-    }
-
-    private static void CheckOptions(IReadOnlyList<OptionValue> options, List<DiagnosticInfo> diagnostics)
-    {
-        foreach (var option in options)
         {
-            var text = option.Value.ToString(CultureInfo.InvariantCulture);
-            switch (option.Option)
-            {
-                case "Rank" when option.Value <= 0:
-                    diagnostics.Add(new(DiagnosticDescriptors.RankNotPositive, option.Location, [text]));
-                    break;
-                case "Alpha" when !(option.Value > 0):
-                    diagnostics.Add(new(DiagnosticDescriptors.AlphaNotPositive, option.Location, [text]));
-                    break;
-                case "Dropout" when !(option.Value >= 0 && option.Value < 1):
-                    diagnostics.Add(new(DiagnosticDescriptors.DropoutOutOfRange, option.Location, [text]));
-                    break;
-            }
+            var useDora = SettingValues.IsOn(recipe.Settings, "lora.use_dora");
+            CheckTargets(architecture, recipe.KnownDepth ?? architecture.KnownDepth, useDora, [.. recipe.Targets, .. fluentTargets], diagnostics);
+            diagnostics.AddRange(CombinationValidator.Validate(recipe, architecture));
         }
+        return diagnostics;
     }
 
     private static void CheckTargets(ArchitectureModel architecture, int? depth, bool useDora, IReadOnlyList<TargetModel> targets, List<DiagnosticInfo> diagnostics)
@@ -83,8 +69,12 @@ public static class RecipeValidator
 
             foreach (var (module, roles) in selected)
             {
-                if (useDora && module.Kind == "Embedding")
-                    diagnostics.Add(new(DiagnosticDescriptors.OptionDoesNotFitModule, target.Location, [Format(DslMessages.DoraOnEmbedding, module.Name)]));
+                // The run-time placer adapts Linear and Conv1D modules only (embedding LoRA would lift this).
+                if (module.Kind is not ("Linear" or "Conv1D"))
+                    diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, module.Kind]));
+                if (useDora && roles is not null && module.IsFused && roles.Count < module.Roles.Count)
+                    diagnostics.Add(new(DiagnosticDescriptors.DoraOnFusedSlice, target.Location,
+                        [module.Name, string.Join(", ", roles.OrderBy(RoleOrder)), string.Join(", ", module.Roles)]));
 
                 var unknown = target.LayersUnknown;
                 var overlaps = !unknown && earlier.Any(e =>

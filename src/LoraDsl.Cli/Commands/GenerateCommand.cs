@@ -19,13 +19,15 @@ static class GenerateCommand
         var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<ulong?>("--seed") { Description = "Sampling seed" };
+        var dtype = CommonOptions.Dtype();
         var command = new Command("generate", "Generate text with a causal language model (+ adapter)")
         {
-            adapter, use, model, device, prompt, maxNew, temperature, topK, topP, seed,
+            adapter, use, model, device, prompt, maxNew, temperature, topK, topP, seed, dtype,
         };
         command.SetAction(parsed =>
         {
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!);
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!,
+                CommonOptions.ParseDtype(parsed.GetValue(dtype)));
             if (session.Model.Task != ModelTask.CausalLanguageModeling)
                 throw new ArgumentException($"generate needs a causal language model; '{session.CheckpointDirectory}' is {session.Model.Task}.");
             var generator = new TextGenerator(session.Model, session.RequireTokenizer());

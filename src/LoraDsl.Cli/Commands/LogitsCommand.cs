@@ -16,13 +16,14 @@ static class LogitsCommand
         var model = CommonOptions.Model();
         var ids = new Option<string>("--ids") { Description = "Comma-separated token ids", Required = true };
         var output = new Option<string?>("--output", "-o") { Description = "Write the JSON here instead of stdout" };
-        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, use, model, ids, output };
+        var dtype = CommonOptions.Dtype();
+        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, use, model, ids, output, dtype };
         command.SetAction(parsed =>
         {
             var tokens = parsed.GetValue(ids)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--ids: '{s}' is not a token id."))
                 .ToArray();
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu", CommonOptions.ParseDtype(parsed.GetValue(dtype)));
             if (tokens.Any(t => t < 0 || t >= session.Model.Config.VocabSize))
                 throw new ArgumentException($"--ids: every id must be in [0, {session.Model.Config.VocabSize}).");
             using var scope = NewDisposeScope();

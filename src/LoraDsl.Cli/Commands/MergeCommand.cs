@@ -1,10 +1,15 @@
 using System.CommandLine;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
+using LoraDsl.Quantization;
 
 namespace LoraDsl.Cli.Commands;
 
-/// <summary>`merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir`: W + Σ s·BA of the active adapters folded into the base, saved as a Hugging Face folder.</summary>
+/// <summary>
+/// `merge --adapter dir [--adapter NAME=DIR --use a,b] --output dir [--dtype fp32|bf16] [--into-4bit]`: W + Σ s·BA of the
+/// active adapters folded into the base, saved as a Hugging Face folder. A 4-bit base is dequantised and saved dense in
+/// --dtype, or with --into-4bit requantised (which rounds; the warning says by how much).
+/// </summary>
 static class MergeCommand
 {
     public static Command Create()
@@ -14,11 +19,27 @@ static class MergeCommand
         adapter.Required = true;
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Folder for the merged checkpoint", Required = true };
-        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint") { adapter, use, model, output };
+        var dtype = CommonOptions.Dtype();
+        dtype.Description = "Dtype of the saved weights: fp32 (default) or bf16; the merge itself runs in fp32";
+        var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
+        var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint")
+        {
+            adapter, use, model, output, dtype, intoFourBit,
+        };
         command.SetAction(parsed =>
         {
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
-            var merged = LoraInjector.MergeAndUnload(session.Model);
+            var saveDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
+            var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
+            IReadOnlyList<string> merged;
+            if (parsed.GetValue(intoFourBit))
+            {
+                if (!fourBitBase) throw new ArgumentException("--into-4bit needs a 4-bit base model (a folder `quantize` wrote).");
+                var report = QuantizedMerge.MergeIntoFourBit(session.Model);
+                if (report.Warning is { } warning) Console.Error.WriteLine($"warning: {warning}");
+                merged = report.MergedPaths;
+            }
+            else merged = fourBitBase ? QuantizedMerge.MergeToDense(session.Model, saveDtype) : LoraInjector.MergeAndUnload(session.Model);
             if (session.Labels is { } labels)
             {
                 // Hugging Face reads class names from config.json.
@@ -27,7 +48,7 @@ static class MergeCommand
                 raw["label2id"] = new System.Text.Json.Nodes.JsonObject(labels.Select((l, i) => KeyValuePair.Create(l, (System.Text.Json.Nodes.JsonNode?)i)));
             }
             var target = parsed.GetValue(output)!;
-            HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target);
+            HfCheckpointWriter.Save(session.Model, session.CheckpointDirectory, target, saveDtype);
             Console.WriteLine($"merged {merged.Count} modules into {Path.GetFullPath(target)}");
             return 0;
         });

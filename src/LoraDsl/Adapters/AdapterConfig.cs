@@ -163,9 +163,12 @@ public sealed record AdapterConfig
     }
 
     /// <summary>Writes the config atomically (temp file beside it, then rename).</summary>
-    public void Write(string path)
+    public void Write(string path) => WriteJson(path, ToJson());
+
+    /// <summary>Writes <paramref name="json"/> indented, atomically (temp file beside it, then rename).</summary>
+    internal static void WriteJson(string path, JsonObject json)
     {
-        var text = ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var text = json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -180,8 +183,8 @@ public sealed record AdapterConfig
         }
     }
 
-    /// <summary>Reads a config PEFT (or this runtime) wrote; unknown keys are ignored, PEFT's defaults fill absent ones.</summary>
-    public static AdapterConfig Read(string path)
+    /// <summary>The config file as a JSON object; a missing or malformed file is a <see cref="CheckpointFormatException"/>.</summary>
+    internal static JsonObject ReadJson(string path)
     {
         if (!File.Exists(path))
             throw new CheckpointFormatException($"Adapter config '{path}' does not exist: a PEFT adapter folder holds {AdapterFiles.ConfigFile} and {AdapterFiles.WeightsFile}.");
@@ -196,10 +199,20 @@ public sealed record AdapterConfig
             throw new CheckpointFormatException($"Adapter config '{path}' is not valid JSON: {e.Message}", e);
         }
 
+        return json;
+    }
+
+    /// <summary>
+    /// Reads a config PEFT (or this runtime) wrote; unknown keys are ignored, PEFT's defaults fill absent ones.
+    /// An AdaLoRA config reads as its LoRA fields (its rank_pattern, of kept flags, is <see cref="AdaLoraAdapterConfig"/>'s).
+    /// </summary>
+    public static AdapterConfig Read(string path)
+    {
+        var json = ReadJson(path);
         var peftType = Text(json, "peft_type", path)
             ?? throw new CheckpointFormatException($"Adapter config '{path}' has no 'peft_type'.");
-        if (peftType != "LORA")
-            throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' adapters load.");
+        if (peftType is not ("LORA" or AdaLoraAdapterConfig.PeftTypeName))
+            throw new AdapterMismatchException($"Adapter config '{path}': peft_type '{peftType}' is not supported; only 'LORA' and 'ADALORA' adapters load.");
 
         var target = json["target_modules"];
         return new AdapterConfig
@@ -242,7 +255,7 @@ public sealed record AdapterConfig
             UseRsLora = Value<bool>(json, "use_rslora", path) ?? false,
             UseDora = Value<bool>(json, "use_dora", path) ?? false,
             InitLoraWeights = ReadInit(json, path),
-            RankPattern = Pattern(json, "rank_pattern", path, n => n.GetValue<int>()),
+            RankPattern = peftType == "LORA" ? Pattern(json, "rank_pattern", path, n => n.GetValue<int>()) : new Dictionary<string, int>(),
             AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
         };
     }
@@ -263,7 +276,7 @@ public sealed record AdapterConfig
         return LoraInit.Default;
     }
 
-    static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
+    internal static T? Value<T>(JsonObject json, string key, string path) where T : struct =>
         json[key] is null ? null : Convert<T>(json[key]!, key, path);
 
     static string? Text(JsonObject json, string key, string path) =>

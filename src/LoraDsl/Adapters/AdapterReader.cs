@@ -23,6 +23,7 @@ public static partial class AdapterReader
     public static LoraInjection Load(string directory, PretrainedModel model, string adapterName = "default")
     {
         var config = AdapterConfig.Read(Path.Combine(directory, AdapterFiles.ConfigFile));
+        if (config.PeftType == AdaLoraAdapterConfig.PeftTypeName) return AdaLoraAdapterReader.Load(directory, model, adapterName);
         var file = Path.Combine(directory, AdapterFiles.WeightsFile);
         if (!File.Exists(file))
         {
@@ -112,22 +113,24 @@ public static partial class AdapterReader
             modules.Add(new ModulePlan(path, options, ranges, a.Value, b.Value, extras));
         }
 
-        var parameters = new List<ParameterPlan>();
-        foreach (var (key, name, value) in plain)
-        {
-            var split = name.LastIndexOf('.');
-            var modulePath = split < 0 ? "" : name[..split];
-            var parameterName = name[(split + 1)..];
-            // A wrapped module's own parameters sit under base_layer in PEFT's names; ours resolve through the wrapper.
-            if (modulePath.EndsWith(".base_layer", StringComparison.Ordinal)) modulePath = modulePath[..^".base_layer".Length];
-            var parameter = split > 0 && ModuleSurgery.Exists(model, modulePath) ? OwnParameter(ModuleSurgery.Find(model, modulePath), parameterName) : null;
-            if (parameter is null)
-                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' names parameter '{name}', which {model.GetType().Name} does not have.");
-            if (!parameter.shape.SequenceEqual(value.shape))
-                throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has shape {Shape(value.shape)}, expected {Shape(parameter.shape)} (the model's '{name}').");
-            parameters.Add(new ParameterPlan(modulePath, parameterName, value));
-        }
+        var parameters = plain.Select(p => PlanParameter(file, model, p.Key, p.Name, p.Value)).ToList();
         return new LoadPlan(modules, parameters);
+    }
+
+    /// <summary>A plain tensor (modules_to_save, a bias) matched to the model parameter it replaces.</summary>
+    internal static ParameterPlan PlanParameter(string file, PretrainedModel model, string key, string name, Tensor value)
+    {
+        var split = name.LastIndexOf('.');
+        var modulePath = split < 0 ? "" : name[..split];
+        var parameterName = name[(split + 1)..];
+        // A wrapped module's own parameters sit under base_layer in PEFT's names; ours resolve through the wrapper.
+        if (modulePath.EndsWith(".base_layer", StringComparison.Ordinal)) modulePath = modulePath[..^".base_layer".Length];
+        var parameter = split > 0 && ModuleSurgery.Exists(model, modulePath) ? OwnParameter(ModuleSurgery.Find(model, modulePath), parameterName) : null;
+        if (parameter is null)
+            throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' names parameter '{name}', which {model.GetType().Name} does not have.");
+        if (!parameter.shape.SequenceEqual(value.shape))
+            throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has shape {Shape(value.shape)}, expected {Shape(parameter.shape)} (the model's '{name}').");
+        return new ParameterPlan(modulePath, parameterName, value);
     }
 
     /// <summary>Wraps and fills the planned modules; the plan must already be checked against the model.</summary>
@@ -153,14 +156,16 @@ public static partial class AdapterReader
                 adapter.B.copy_(rows);
                 foreach (var (name, value) in planned.Extras) adapter.ExtraParameters[name].copy_(value);
             }
-            foreach (var p in plan.Parameters)
-                OwnParameter(ModuleSurgery.Find(model, p.ModulePath), p.Name)!.copy_(p.Value);
+            foreach (var p in plan.Parameters) CopyParameter(model, p);
         }
         return new LoraInjection(options, adapted, saved);
     }
 
+    internal static void CopyParameter(PretrainedModel model, ParameterPlan plan) =>
+        OwnParameter(ModuleSurgery.Find(model, plan.ModulePath), plan.Name)!.copy_(plan.Value);
+
     /// <summary>The base layer a LoRA tensor belongs to; errors name the file and tensor.</summary>
-    static LoraBaseLayer BaseLayer(string file, PretrainedModel model, string path, string key, string adapterName)
+    internal static LoraBaseLayer BaseLayer(string file, PretrainedModel model, string path, string key, string adapterName)
     {
         if (!ModuleSurgery.Exists(model, path))
             throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' belongs to module '{path}', which {model.GetType().Name} does not have.");
@@ -183,7 +188,7 @@ public static partial class AdapterReader
         }
     }
 
-    static void ExpectShape(string file, string key, Tensor value, long[] expected, string path, LoraBaseLayer baseLayer, int rank)
+    internal static void ExpectShape(string file, string key, Tensor value, long[] expected, string path, LoraBaseLayer baseLayer, int rank)
     {
         if (!value.shape.SequenceEqual(expected))
             throw new AdapterMismatchException(
@@ -243,7 +248,7 @@ public static partial class AdapterReader
     /// Reads a safetensors file after checking its header against its length, so a truncated or corrupt
     /// file fails with its name and the tensor at fault. The one place to switch to SafetensorsFile later.
     /// </summary>
-    static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadTensors(string file)
+    internal static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadTensors(string file)
     {
         // SafetensorsFile validates the header and every tensor's extent before reading.
         var safetensors = SafetensorsFile.Open(file);

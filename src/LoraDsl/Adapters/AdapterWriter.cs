@@ -84,7 +84,7 @@ public static class AdapterWriter
     /// Linear/Conv1D modules: the suffixes alone; the suffixes plus layers_to_transform/layers_pattern; the
     /// suffixes plus exclude_modules (full paths); else the full paths (a list entry also matches a whole path).
     /// </summary>
-    static TargetModuleSelection TargetModules(PretrainedModel model, LoraInjection injection)
+    internal static TargetModuleSelection TargetModules(PretrainedModel model, LoraInjection injection)
     {
         var adapted = injection.Modules.Select(m => m.Path).ToHashSet(StringComparer.Ordinal);
         var suffixes = adapted.Select(Suffix).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -114,7 +114,7 @@ public static class AdapterWriter
     static string Suffix(string path) => path[(path.LastIndexOf('.') + 1)..];
 
     /// <summary>config.json's "_name_or_path", else the folder it was loaded from.</summary>
-    static string? BaseModelName(PretrainedModel model)
+    internal static string? BaseModelName(PretrainedModel model)
     {
         if (model.Config.Raw["_name_or_path"] is { } node && node.GetValueKind() == JsonValueKind.String) return node.GetValue<string>();
         return model.Config.SourcePath is { } source ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;

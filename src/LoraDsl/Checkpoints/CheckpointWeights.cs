@@ -68,7 +68,7 @@ public static class CheckpointWeights
     }
 
     /// <summary>The checkpoint name for a model key: as is, without the base-model prefix, or with it.</summary>
-    static string? CheckpointKeyFor(string modelKey, string prefix, CheckpointTensorSource source)
+    internal static string? CheckpointKeyFor(string modelKey, string prefix, CheckpointTensorSource source)
     {
         if (source.Contains(modelKey)) return modelKey;
         var dotted = prefix + ".";

@@ -27,6 +27,8 @@ public static class HfCheckpointWriter
         try
         {
             var tied = model is ITiedWeights t ? t.TiedKeys.ToHashSet(StringComparer.Ordinal) : [];
+            // 4-bit codes, scales and code books keep their own dtypes whatever dtype is asked for.
+            var quantised = Quantization.ModelQuantizer.StateKeys(model);
             using (NewDisposeScope())
             using (no_grad())
             {
@@ -34,7 +36,7 @@ public static class HfCheckpointWriter
                 foreach (var (name, tensor) in model.state_dict())
                 {
                     if (tied.Contains(name)) continue;
-                    tensors[name] = dtype is { } d && tensor.is_floating_point() ? tensor.to(d) : tensor;
+                    tensors[name] = dtype is { } d && tensor.is_floating_point() && !quantised.Contains(name) ? tensor.to(d) : tensor;
                 }
                 SafetensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
             }

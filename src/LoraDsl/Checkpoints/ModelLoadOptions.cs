@@ -1,8 +1,9 @@
+using LoraDsl.Quantization;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Checkpoints;
 
-/// <summary>How <see cref="ModelLoader"/> builds a model: compute dtype, device, classification labels.</summary>
+/// <summary>How <see cref="ModelLoader"/> builds a model: compute dtype, device, classification labels, 4-bit quantisation.</summary>
 public sealed record ModelLoadOptions
 {
     /// <summary>Float32 (default), BFloat16 or Float16 (GPU only in practice: fp16 matmul on CPU is ~400× slower).</summary>
@@ -16,4 +17,10 @@ public sealed record ModelLoadOptions
 
     /// <summary>Throw when the checkpoint holds tensors the model does not use (default: report them).</summary>
     public bool RejectUnexpectedTensors { get; init; }
+
+    /// <summary>
+    /// Quantise the Linear/Conv1D layers to 4 bits while loading (transformers' load_in_4bit); null keeps them dense.
+    /// A folder already saved in 4 bits loads as such either way; then only this record's ComputeDtype is used.
+    /// </summary>
+    public QuantizationOptions? Quantization { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LoraDsl.Models;
 using LoraDsl.Native;
+using LoraDsl.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,14 +16,20 @@ public static class ModelLoader
     /// <summary>As <see cref="Load(string, ModelLoadOptions?)"/>, also returning what the weight copy did.</summary>
     public static PretrainedModel Load(string directory, ModelLoadOptions? options, out WeightLoadReport report)
     {
+        TorchNative.EnsureLoaded();
         options ??= new ModelLoadOptions();
+        options.Quantization?.Validate();
         var checkpoint = HfCheckpoint.Open(directory);
+        var prequantized = BitsAndBytesConfig.IsFourBit(checkpoint.Config, checkpoint.ConfigPath, out _);
         // Open (and validate) the weights before building a possibly large model.
         using var tensors = checkpoint.OpenTensors();
         var (model, architecture) = Build(checkpoint, options);
         try
         {
+            // A 4-bit folder is rebuilt from its codes; a dense one is quantised after the copy if asked.
+            if (prequantized) PrequantizedWeights.Attach(model, tensors, architecture, options.Quantization?.ComputeDtype ?? options.ComputeDtype);
             report = CheckpointWeights.CopyInto(model, tensors, architecture, options.RejectUnexpectedTensors);
+            if (!prequantized && options.Quantization is { } quantization) ModelQuantizer.Quantize(model, quantization);
             model.eval();
             return model;
         }

@@ -28,11 +28,35 @@ public static class DslMessages
     public const string SettingAtMinimum = "Setting '{0}' is {1}: {2}.";
     /// <summary>{0} key, {1} value, {2} usual minimum, {3} usual maximum.</summary>
     public const string SettingUnusual = "Setting '{0}' is {1}, outside the usual LoRA range [{2}, {3}]; check the value.";
+    /// <summary>{0} recipe, {1} key, {2} " (did you mean 'x'?)" or nothing (<see cref="SettingSuggestion"/>), {3} the known keys.</summary>
+    public const string UnknownSetting = "Recipe '{0}' has no setting '{1}'{2}; known keys: {3}.";
+    public const string SettingNeedsInteger = "Setting '{0}' needs an integer, got '{1}'.";
+    public const string SettingNeedsNumber = "Setting '{0}' needs a number, got '{1}'.";
+    public const string SettingNeedsBoolean = "Setting '{0}' needs true or false, got '{1}'.";
+    /// <summary>{0} key, {1} the choices, {2} value.</summary>
+    public const string SettingNeedsChoice = "Setting '{0}' is one of {1}, got '{2}'.";
+    /// <summary>{0} file as written, {1} the project folder.</summary>
+    public const string DataFileMissing = "Data file '{0}' is not in the project folder '{1}'; recipe paths are relative to the project folder: fix the path or add the file";
+    /// <summary>{0} task ("classification"), {1} architecture, {2} the head it lacks, {3} role, {4} the tasks it fits.</summary>
+    public const string TaskDoesNotFitArchitecture = "Data task '{0}' does not fit architecture '{1}': it has no {2} (a module with role {3}); use {4}";
+    /// <summary>{0} module path, {1} its kind.</summary>
+    public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets";
+    /// <summary>{0} module, {1} the roles targeted, {2} all its roles.</summary>
+    public const string DoraOnFusedSlice = "DoRA cannot adapt part of fused module '{0}' (roles {1} of {2}): its magnitude covers whole rows; target the whole module or disable DoRA";
+    /// <summary>{0} key, {1} why (one of the NoEffectBecause texts).</summary>
+    public const string SettingHasNoEffect = "Setting '{0}' has no effect: {1}; remove it or change the other setting";
+    public const string NoEffectBecauseNoValidation = "data.validation_fraction is 0, so there is no validation split to evaluate";
+    /// <summary>{0} the data task.</summary>
+    public const string NoEffectBecauseNotClassification = "the data task is '{0}', and labels are read for classification only";
+    public const string AdaLoraWithDora = "AdaLoRA does not support DoRA (PEFT refuses the combination too): turn one of them off";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>
     public static string UnknownModuleTail(string? suggestion, IEnumerable<string> known) =>
         suggestion is null ? "; target one of: " + string.Join(", ", known) : $"; did you mean '{suggestion}'?";
+
+    /// <summary>The suggestion part of <see cref="UnknownSetting"/>.</summary>
+    public static string SettingSuggestion(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
 
     /// <summary>The closest candidate by edit distance, if within a third of the name's length (at least 2 edits).</summary>
     public static string? Closest(string name, IEnumerable<string> candidates)

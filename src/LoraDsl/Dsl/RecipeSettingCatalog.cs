@@ -23,6 +23,16 @@ public static class RecipeSettingCatalog
         new SettingInfo("lora.bias", "Lora", "Bias", SettingKind.Choice, "Which biases train (PEFT's bias).").WithChoices("none", "all", "lora_only"),
         new SettingInfo("lora.init", "Lora", "Init", SettingKind.Choice, "PEFT's init_lora_weights; pissa and olora change the base to a residual, and saved adapters are converted to plain LoRA.").WithChoices("default", "gaussian", "pissa", "olora"),
         new SettingInfo("lora.modules_to_save", "Lora", "ModulesToSave", SettingKind.TextList, "Modules trained in full and saved with the adapter (PEFT's modules_to_save)."),
+        new SettingInfo("lora.use_adalora", "Lora", "AdaLora", SettingKind.Boolean, "AdaLoRA: SVD-form adapters whose ranks are pruned from init_r to target_r on average (PEFT's ADALORA)."),
+        new SettingInfo("lora.adalora.target_r", "Lora", "AdaLoraTargetR", SettingKind.Integer, "AdaLoRA target_r: the average rank per module at the end.").Positive(),
+        new SettingInfo("lora.adalora.init_r", "Lora", "AdaLoraInitR", SettingKind.Integer, "AdaLoRA init_r: every module's rank at the start (replaces lora.r).").Positive(),
+        new SettingInfo("lora.adalora.tinit", "Lora", "AdaLoraTInit", SettingKind.Integer, "AdaLoRA tinit: optimizer steps at the full budget before pruning.").AtLeast(0),
+        new SettingInfo("lora.adalora.tfinal", "Lora", "AdaLoraTFinal", SettingKind.Integer, "AdaLoRA tfinal: last optimizer steps that train the final ranks.").AtLeast(0),
+        new SettingInfo("lora.adalora.delta_t", "Lora", "AdaLoraDeltaT", SettingKind.Integer, "AdaLoRA deltaT: optimizer steps between two allocations.").Positive(),
+        new SettingInfo("lora.adalora.beta1", "Lora", "AdaLoraBeta1", SettingKind.Number, "AdaLoRA beta1: EMA factor of the sensitivity.").Positive().Below(1),
+        new SettingInfo("lora.adalora.beta2", "Lora", "AdaLoraBeta2", SettingKind.Number, "AdaLoRA beta2: EMA factor of the uncertainty.").Positive().Below(1),
+        new SettingInfo("lora.adalora.orth_reg_weight", "Lora", "AdaLoraOrthRegWeight", SettingKind.Number, "AdaLoRA orth_reg_weight: weight of the orthogonality penalty added to the loss.").AtLeast(0),
+        new SettingInfo("lora.adalora.total_step", "Lora", "AdaLoraTotalStep", SettingKind.Integer, "AdaLoRA total_step; unset: the run's planned optimizer steps.").Positive(),
 
         new SettingInfo("data.files", "Data", "Files", SettingKind.TextList, "Data files (JSONL, CSV or plain text), comma-separated after --set."),
         new SettingInfo("data.format", "Data", "Format", SettingKind.Choice, "File format; auto = from the extension.").WithChoices("auto", "jsonl", "csv", "text"),
@@ -57,6 +67,10 @@ public static class RecipeSettingCatalog
         new SettingInfo("training.log_every", "Training", "LogEvery", SettingKind.Integer, "Report progress every N optimizer steps.").Positive(),
         new SettingInfo("training.seed", "Training", "Seed", SettingKind.Integer, "Seed of the initial weights, dropout and the batch order."),
         new SettingInfo("training.output_dir", "Training", "OutputDirectory", SettingKind.Text, "The run folder: adapter, checkpoints, metrics, plots, run.json."),
+        new SettingInfo("training.neftune_alpha", "Training", "Neftune", SettingKind.Number, "NEFTune: uniform noise of ±alpha/sqrt(L·d) on the input embeddings while training (transformers' neftune_noise_alpha); 'none' = off.")
+            .Positive().UsuallyBetween(1, 20),
+        new SettingInfo("training.loraplus_ratio", "Training", "LoraPlus", SettingKind.Number, "LoRA+: B's learning rate is this times A's (PEFT's loraplus_lr_ratio, typically 16); 'none' = off.").Positive().UsuallyBetween(1, 64),
+        new SettingInfo("training.loraplus_lr_embedding", "Training", "LoraPlusEmbeddingLearningRate", SettingKind.Number, "LoRA+: learning rate of LoRA on embeddings (PEFT's loraplus_lr_embedding; unset: 1e-6).").Positive(),
     };
 
     /// <summary>The setting <paramref name="key"/> names (or an alias of it), or null.</summary>

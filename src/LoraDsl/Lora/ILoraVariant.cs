@@ -4,7 +4,7 @@ namespace LoraDsl.Lora;
 
 /// <summary>
 /// What distinguishes one LoRA flavour from another (PEFT's variants.py idea): DoRA, AdaLoRA, ...
-/// plug in here instead of flags inside <see cref="LoraLinear"/>. All tensors are fp32; weights are [out, in].
+/// plug in here instead of flags inside <see cref="LoraLinear"/>. Tensors are fp32 unless <see cref="RunsInComputeDtype"/>; weights are [out, in].
 /// </summary>
 public interface ILoraVariant
 {
@@ -12,6 +12,11 @@ public interface ILoraVariant
     string Name { get; }
 
     /// <summary>
+    /// True when forward may run in a bf16/fp16 base's dtype (the adapter's fp32 weights cast per
+    /// call, gradients still reaching them in fp32); false keeps the branch in fp32.
+    /// </summary>
+    bool RunsInComputeDtype => false;
+
     /// True when <see cref="Merge"/> adds exactly s·BA (<see cref="LoraAdapter.DeltaWeight"/>) whatever the weight,
     /// so a merged adapter can be taken out of a forward by subtracting s·B(Ax). False for DoRA.
     /// </summary>
@@ -21,8 +26,8 @@ public interface ILoraVariant
     void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer);
 
     /// <summary>
-    /// The amount to add to the base output rows the adapter covers. <paramref name="input"/> is fp32 and
-    /// not yet dropped out; <paramref name="baseOutput"/> is the base layer's fp32 output, all rows, bias included.
+    /// The amount to add to the base output rows the adapter covers. <paramref name="input"/> is fp32 (or the
+    /// compute dtype, see <see cref="RunsInComputeDtype"/>) and not yet dropped out; <paramref name="baseOutput"/> is the base layer's output in that dtype, all rows, bias included.
     /// </summary>
     Tensor Forward(LoraAdapter adapter, LoraBaseLayer baseLayer, Tensor input, Tensor baseOutput);
 

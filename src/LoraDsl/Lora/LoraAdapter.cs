@@ -104,8 +104,15 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>B(A(x)) without scaling, [..., rows]; for token ids (an embedding base) A's column per id, Aᵀ[ids].</summary>
     public Tensor Product(Tensor input)
     {
-        using var down = input.is_floating_point() ? nn.functional.linear(input, lora_A) : LookUp(input);
-        return nn.functional.linear(down, lora_B);
+        if (!input.is_floating_point())
+        {
+            using var looked = LookUp(input);
+            return nn.functional.linear(looked, lora_B);
+        }
+        using var a = In(lora_A, input.dtype);
+        using var b = In(lora_B, input.dtype);
+        using var down = nn.functional.linear(input, a);
+        return nn.functional.linear(down, b);
     }
 
     Tensor LookUp(Tensor ids)
@@ -114,6 +121,9 @@ public sealed class LoraAdapter : nn.Module
         using var columns = lora_A.t().index_select(0, flat);
         return columns.reshape([.. ids.shape, Rank]);
     }
+
+    /// <summary>An fp32 weight for a matmul in <paramref name="dtype"/>: itself, or a cast that autograd passes gradients back through.</summary>
+    internal static Tensor In(Parameter weight, ScalarType dtype) => weight.dtype == dtype ? weight.alias() : weight.to(dtype);
 
     /// <summary>s·BA as a full [out, in] fp32 matrix, zero outside the slice; detached.</summary>
     public Tensor DeltaWeight()

@@ -8,14 +8,16 @@ namespace LoraDsl.Lora;
 /// <summary>
 /// Puts LoRA wrappers on concrete module paths of a model and sets what trains, as PEFT's
 /// get_peft_model does: the adapter's weights, the chosen biases and <c>modules_to_save</c>; nothing else.
+/// Whatever trains is kept in fp32, also on a bf16/fp16 base.
 /// </summary>
 public static class LoraInjector
 {
     /// <summary>
     /// Wraps every target (or adds the adapter to an existing wrapper) and freezes the rest. All paths
     /// are checked before the model is touched, so a bad path leaves the model unchanged.
+    /// <paramref name="variant"/> null picks plain LoRA or DoRA from the options.
     /// </summary>
-    public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets)
+    public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets, ILoraVariant? variant = null)
     {
         options.Validate();
         var targetList = targets.ToList();
@@ -45,10 +47,12 @@ public static class LoraInjector
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
             var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
-            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant: null);
+            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);
+        // With a bf16/fp16 base, modules_to_save and trained biases become fp32 master weights (LoRA weights already are).
+        Training.MixedPrecision.KeepTrainableInFloat32(model);
         return new LoraInjection(options, adapted, saved);
     }
 

@@ -24,7 +24,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <summary>The wrapped module's path in the model ("model.layers.0.self_attn.q_proj").</summary>
     public string Path { get; }
 
-    public LoraBaseLayer Base { get; }
+    public LoraBaseLayer Base { get; private set; }
 
     public IReadOnlyDictionary<string, LoraAdapter> Adapters => lora.Adapters;
 
@@ -98,8 +98,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using (NewDisposeScope())
         {
             // Token ids (an embedding base) stay integers.
-            var input = x.dtype == ScalarType.Float32 || !x.is_floating_point() ? x.alias() : x.to(ScalarType.Float32);
-            var baseOutput = result.dtype == ScalarType.Float32 ? result.alias() : result.to(ScalarType.Float32);
+            // Variants that can (plain LoRA) run in the base's dtype, their fp32 weights cast on the way in
+            // as torch.autocast would; the others (DoRA's norms) run in fp32.
+            var involved = groups.SelectMany(g => g.Wanted).Concat(merged);
+            var lowPrecision = result.dtype != ScalarType.Float32 && involved.All(name => lora.Adapters[name].Variant.RunsInComputeDtype);
+            var branchDtype = lowPrecision ? result.dtype : ScalarType.Float32;
+            var input = x.dtype == branchDtype || !x.is_floating_point() ? x.alias() : x.to(branchDtype);
+            var baseOutput = result.dtype == branchDtype ? result.alias() : result.to(branchDtype);
             var sum = baseOutput;
             foreach (var (wanted, indices) in groups)
             {
@@ -112,7 +117,6 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
                 using var corrected = Correct(input.index_select(0, index), baseOutput.index_select(0, index), wanted);
                 sum = sum.index_copy(0, index, corrected);
             }
-            // The LoRA branch runs in fp32; the layer's output keeps the base dtype.
             output = (sum.dtype == result.dtype ? sum : sum.to(result.dtype)).MoveToOuterDisposeScope();
         }
         result.Dispose();
@@ -130,7 +134,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// <paramref name="baseOutput"/> (fp32, made with the current weight) plus the unmerged adapters of
+    /// <paramref name="baseOutput"/> (fp32 or the compute dtype, made with the current weight) plus the unmerged adapters of
     /// <paramref name="wanted"/>, minus the merged adapters not in it.
     /// </summary>
     Tensor Correct(Tensor input, Tensor baseOutput, IReadOnlyList<string> wanted)
@@ -162,6 +166,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         merged.Count == 0 || merged.Concat(wanted).All(name => lora.Adapters[name].Variant.MergesAdditively);
 
     static bool SameSet(IReadOnlyList<string> a, IReadOnlyList<string> b) => a.Count == b.Count && a.All(b.Contains);
+
+    /// <summary>Views the wrapped module again after its parameters were replaced (e.g. converted to fp32 master weights).</summary>
+    internal void RefreshBase() => Base = LoraBaseLayer.Of(base_layer, Path);
 
     /// <summary>Folds the given adapters (default: the active ones) into the base weight: W += s·BA.</summary>
     public void Merge(params string[] names)

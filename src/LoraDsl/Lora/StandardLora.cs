@@ -9,6 +9,7 @@ public sealed class StandardLora : ILoraVariant
 
     public string Name => "lora";
 
+    public bool RunsInComputeDtype => true;
     public bool MergesAdditively => true;
 
     public void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer) { }
@@ -30,8 +31,8 @@ public sealed class StandardLora : ILoraVariant
             return ILoraVariant.AddForward(this, sum, adapter, baseLayer, input, baseOutput);
         using var scope = NewDisposeScope();
         using var dropped = adapter.ApplyDropout(input);
-        var down = nn.functional.linear(dropped.reshape(-1, adapter.InFeatures), adapter.A);
-        var flat = addmm(sum.reshape(-1, adapter.OutFeatures), down, adapter.B.t(), beta: 1, alpha: (float)adapter.Scaling);
+        var down = nn.functional.linear(dropped.reshape(-1, adapter.InFeatures), LoraAdapter.In(adapter.A, dropped.dtype));
+        var flat = addmm(sum.reshape(-1, adapter.OutFeatures), down, LoraAdapter.In(adapter.B, dropped.dtype).t(), beta: 1, alpha: (float)adapter.Scaling);
         return flat.reshape(sum.shape).MoveToOuterDisposeScope();
     }
 

@@ -14,6 +14,20 @@ public abstract class PretrainedModel : nn.Module
 
     public ModelConfig Config { get; }
 
+    /// <summary>
+    /// While training, recompute each decoder/encoder layer's activations during backward instead of
+    /// keeping them (less memory, about one more forward per step). Models without layers to
+    /// checkpoint refuse to turn it on.
+    /// </summary>
+    public virtual bool GradientCheckpointing
+    {
+        get => false;
+        set
+        {
+            if (value) throw new NotSupportedException($"{GetType().Name} does not support gradient checkpointing.");
+        }
+    }
+
     public abstract ModelTask Task { get; }
 
     /// <summary>

@@ -19,7 +19,7 @@ public static class TorchDevice
         {
             if (!cuda.is_available())
                 throw new InvalidOperationException(
-                    $"Device '{wanted}' was requested but CUDA is not available: build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use 'cpu'.");
+                    $"Device '{wanted}' was requested but CUDA is not available: reference TorchSharp-cuda-linux (docs/install.md) on a machine with an NVIDIA driver, or use 'cpu'.");
             return new Device(wanted);
         }
         throw new ArgumentException($"Unknown device '{preference}': use auto, cpu, cuda or cuda:N.");

@@ -26,6 +26,27 @@ public sealed class LoraBuilder
 
     public LoraBuilder ModulesToSave(params string[] modules) => Set(o => o with { ModulesToSave = modules });
 
+    /// <summary>AdaLoRA (PEFT's ADALORA): ranks pruned from init_r to target_r on average by importance.</summary>
+    public LoraBuilder AdaLora(bool enabled = true) => SetRecipe(r => r with { UseAdaLora = enabled });
+
+    public LoraBuilder AdaLoraTargetR(int rank) => SetAdaLora(a => a with { TargetR = rank });
+
+    public LoraBuilder AdaLoraInitR(int rank) => SetAdaLora(a => a with { InitR = rank });
+
+    public LoraBuilder AdaLoraTInit(int steps) => SetAdaLora(a => a with { TInit = steps });
+
+    public LoraBuilder AdaLoraTFinal(int steps) => SetAdaLora(a => a with { TFinal = steps });
+
+    public LoraBuilder AdaLoraDeltaT(int steps) => SetAdaLora(a => a with { DeltaT = steps });
+
+    public LoraBuilder AdaLoraBeta1(double beta) => SetAdaLora(a => a with { Beta1 = beta });
+
+    public LoraBuilder AdaLoraBeta2(double beta) => SetAdaLora(a => a with { Beta2 = beta });
+
+    public LoraBuilder AdaLoraOrthRegWeight(double weight) => SetAdaLora(a => a with { OrthRegWeight = weight });
+
+    public LoraBuilder AdaLoraTotalStep(int steps) => SetAdaLora(a => a with { TotalStep = steps });
+
     public LoraBuilder Target(params ArchitectureModule[] modules) => Add(modules.Select(m => TargetSpec.ForModule(m)));
 
     public LoraBuilder Target(params ModuleRole[] roles) => Add(roles.Select(r => TargetSpec.ForRole(r)));
@@ -49,6 +70,14 @@ public sealed class LoraBuilder
     LoraBuilder Set(Func<LoraOptions, LoraOptions> change)
     {
         recipe.Draft = recipe.Draft with { Lora = change(recipe.Draft.Lora) };
+        return this;
+    }
+
+    LoraBuilder SetAdaLora(Func<AdaLora.AdaLoraOptions, AdaLora.AdaLoraOptions> change) => SetRecipe(r => r with { AdaLora = change(r.AdaLora) });
+
+    LoraBuilder SetRecipe(Func<RecipeDefinition, RecipeDefinition> change)
+    {
+        recipe.Draft = change(recipe.Draft);
         return this;
     }
 

@@ -22,6 +22,12 @@ public sealed record RecipeDefinition(
     /// <summary>Depth known before loading (recipe or architecture declaration), for early layer checks.</summary>
     public int? KnownDepth { get; init; }
 
+    /// <summary>AdaLoRA instead of plain LoRA (<see cref="AdaLora"/> holds its options).</summary>
+    public bool UseAdaLora { get; init; }
+
+    /// <summary>AdaLoRA's options (PEFT's AdaLoraConfig); used when <see cref="UseAdaLora"/>.</summary>
+    public AdaLora.AdaLoraOptions AdaLora { get; init; } = new();
+
     /// <summary>SHA-256 of the recipe's C# source file, emitted by the generator; null for definitions built by hand.</summary>
     public string? SourceSha256 { get; init; }
 
@@ -80,6 +86,9 @@ public sealed record RecipeDefinition(
             if (setting.Info.Error(value) is { } error) throw new RecipeValidationException(error);
             if (setting.Info.Warning(value) is { } warning) warnings.Add(warning);
         }
+        if (UseAdaLora && Lora.UseDora) throw new RecipeValidationException(DslMessages.AdaLoraWithDora);
+        if (UseAdaLora && AdaLora.TargetR > AdaLora.InitR)
+            throw new RecipeValidationException($"AdaLoRA's target_r ({AdaLora.TargetR}) must not exceed init_r ({AdaLora.InitR}).");
         Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
         return warnings;
     }

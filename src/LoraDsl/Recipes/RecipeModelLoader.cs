@@ -9,6 +9,8 @@ public static class RecipeModelLoader
 {
     public static PretrainedModel Load(RecipeDefinition recipe, string checkpointDirectory, PreparedDataset data, string device)
     {
+        // libtorch before the first torch call (manual_seed), so that a failed load says why (TorchNativeException).
+        LoraDsl.Native.TorchNative.EnsureLoaded();
         // Freshly initialised weights (a classifier head, LoRA's A) come from the recipe's seed,
         // so two runs of one recipe give the same losses.
         TorchSharp.torch.manual_seed(recipe.Training.Seed);

@@ -50,6 +50,15 @@ public sealed class TrainingBuilder
 
     public TrainingBuilder OutputDirectory(string path) => Set(o => o with { OutputDirectory = path });
 
+    /// <summary>NEFTune: uniform noise of ±alpha/sqrt(L·d) on the input embeddings while training (typical alpha 5–15).</summary>
+    public TrainingBuilder Neftune(double alpha) => Set(o => o with { NeftuneAlpha = alpha });
+
+    /// <summary>LoRA+: B's learning rate is <paramref name="ratio"/> times A's (PEFT's default 16).</summary>
+    public TrainingBuilder LoraPlus(double ratio = 16) => Set(o => o with { LoraPlusRatio = ratio });
+
+    /// <summary>LoRA+: the learning rate of LoRA on embeddings (PEFT's default 1e-6).</summary>
+    public TrainingBuilder LoraPlusEmbeddingLearningRate(double rate) => Set(o => o with { LoraPlusEmbeddingLearningRate = rate });
+
     TrainingBuilder Set(Func<TrainingOptions, TrainingOptions> change)
     {
         recipe.Draft = recipe.Draft with { Training = change(recipe.Draft.Training) };

@@ -67,6 +67,12 @@ public static class TrainingLoss
 
     static Tensor Compute(Tensor logits, Tensor labels, ModelTask task, nn.Reduction reduction)
     {
+        // The loss runs in fp32 whatever the compute dtype, as under torch.autocast.
+        if (logits.dtype != ScalarType.Float32)
+        {
+            using var fp32 = logits.to(ScalarType.Float32);
+            return Compute(fp32, labels, task, reduction);
+        }
         if (task == ModelTask.SequenceClassification)
         {
             if (logits.dim() != 2) throw new ArgumentException($"Classification logits must be [batch, labels], got [{string.Join(", ", logits.shape)}].");

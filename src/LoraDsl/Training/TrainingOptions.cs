@@ -32,6 +32,15 @@ public sealed record TrainingOptions
     public int LogEvery { get; init; } = 1;
     public int Seed { get; init; } = 42;
 
+    /// <summary>NEFTune's alpha (noise on the input embeddings while training); null = off.</summary>
+    public double? NeftuneAlpha { get; init; }
+
+    /// <summary>LoRA+: B's learning rate over A's; null = plain AdamW groups.</summary>
+    public double? LoraPlusRatio { get; init; }
+
+    /// <summary>LoRA+: the learning rate of LoRA on embeddings; null = PEFT's 1e-6.</summary>
+    public double? LoraPlusEmbeddingLearningRate { get; init; }
+
     /// <summary>Where checkpoints, metrics, plots and run.json go.</summary>
     public string OutputDirectory { get; init; } = "runs/default";
 }

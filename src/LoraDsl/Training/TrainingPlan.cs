@@ -16,13 +16,23 @@ public sealed record TrainingPlan(
     int ValidationExamples,
     string OutputDirectory)
 {
+    /// <summary>Optimizer steps of one epoch: its micro-batches in groups of the accumulation.</summary>
+    public static int StepsPerEpochFor(TrainingOptions options, EpochBatchOrder order) =>
+        (order.BatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
+
+    /// <summary>All optimizer steps of a run: the epochs', capped by max_steps (known before any adapter exists, for AdaLoRA's total_step).</summary>
+    public static int TotalStepsFor(TrainingOptions options, EpochBatchOrder order)
+    {
+        var total = StepsPerEpochFor(options, order) * options.Epochs;
+        return options.MaxSteps is { } max && max < total ? max : total;
+    }
+
     /// <summary>Steps from the epochs, the batch order and accumulation (capped by max_steps), and the parameter counts.</summary>
     public static TrainingPlan For(TrainingOptions options, EpochBatchOrder order, PretrainedModel model, PreparedDataset data, string outputDirectory)
     {
         if (data.Train.Count == 0) throw new ArgumentException("The training split is empty: add data or lower the validation fraction (data.validation_fraction).");
-        var stepsPerEpoch = (order.BatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
-        var total = stepsPerEpoch * options.Epochs;
-        if (options.MaxSteps is { } max && max < total) total = max;
+        var stepsPerEpoch = StepsPerEpochFor(options, order);
+        var total = TotalStepsFor(options, order);
         var schedule = LearningRateSchedule.From(options, total);
         return new TrainingPlan(total, stepsPerEpoch, options.Epochs, schedule.WarmupSteps, 0,
             Training.TrainableParameters.Of(model).Sum(p => p.numel()), Lora.TrainableParameterReport.Of(model).Total,

@@ -1,6 +1,6 @@
 namespace LoraDsl.Generators.Tests.Infrastructure;
 
-/// <summary>The two sample recipes of the snapshot tests: one fluent, one attribute-based.</summary>
+/// <summary>The sample recipes of the snapshot tests: fluent, attribute-based, and ones that turn on each loop variant.</summary>
 public static class SampleRecipes
 {
     public const string Fluent = """
@@ -33,5 +33,44 @@ public static class SampleRecipes
         [Target("value", Layers = "0..3")]
         [TargetPreset(Preset.FeedForward)]
         public partial class SpamRecipe;
+        """;
+
+    /// <summary>A causal LM recipe with gradient accumulation, NEFTune and LoRA+, one setting given by attribute.</summary>
+    public const string NeftuneLoraPlus = """
+        using LoraDsl.Architectures;
+        using LoraDsl.Dsl;
+        using LoraDsl.Recipes;
+
+        namespace Samples;
+
+        [LoraRecipe("gpt2-neftune", typeof(Gpt2))]
+        [Setting("training.save_every", "50")]
+        public partial class NeftuneRecipe
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Model(m => m.FromDirectory("models/gpt2"))
+                .Lora(l => l.Rank(8).Alpha(16).Preset(Preset.QV))
+                .Data(d => d.PlainText("data/book.txt").CausalLanguageModeling().MaxTokens(128).ValidationFraction(0.05))
+                .Training(t => t.LearningRate(3e-4).BatchSize(4).GradientAccumulation(4).Neftune(5).LoraPlus(16));
+        }
+        """;
+
+    /// <summary>An AdaLoRA recipe without a validation split: no evaluation block.</summary>
+    public const string AdaLoraNoValidation = """
+        using LoraDsl.Architectures;
+        using LoraDsl.Dsl;
+        using LoraDsl.Recipes;
+
+        namespace Samples;
+
+        [LoraRecipe("llama-adalora", typeof(Llama))]
+        public partial class AdaLoraRecipe
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Model(m => m.FromDirectory("models/llama"))
+                .Lora(l => l.AdaLora().AdaLoraInitR(12).AdaLoraTargetR(4).AdaLoraTInit(10).AdaLoraTFinal(10).Preset(Preset.QKVO))
+                .Data(d => d.JsonLines("data/instructions.jsonl").InstructionTuning().ValidationFraction(0))
+                .Training(t => t.LearningRate(1e-3).MaxSteps(100));
+        }
         """;
 }

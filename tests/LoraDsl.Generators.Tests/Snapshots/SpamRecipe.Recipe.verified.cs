@@ -41,6 +41,10 @@ namespace Samples
             global::System.ArgumentNullException.ThrowIfNull(context);
             var recipe = Build(context.Overrides);
             var training = recipe.Training;
+            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.grad_accum", training.GradientAccumulationSteps == 1, "no gradient accumulation");
+            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
+            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
+            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
             var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
@@ -48,6 +52,7 @@ namespace Samples
             var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
             using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
+            var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
             var placement = new global::LoraDsl.Lora.LoraTargetList(model);
@@ -62,7 +67,6 @@ namespace Samples
             var parameters = global::LoraDsl.Training.TrainableParameters.Of(model);
             var device = parameters[0].device;
             using var optimizer = global::LoraDsl.Training.AdamWOptimizer.Create(model, training);
-            var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
             var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output);
             var schedule = global::LoraDsl.Training.LearningRateSchedule.From(training, plan.TotalSteps);
             var state = context.ResumeFrom is { } resumeFrom
@@ -76,7 +80,7 @@ namespace Samples
                 ? global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, 0, device)
                 : null;
 
-            // The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches.
+            // The loop: one batch per optimizer step, until the plan's last step.
             model.train();
             var batches = order.Batches(state.Epoch);
             while (state.GlobalStep < plan.TotalSteps)
@@ -89,23 +93,16 @@ namespace Samples
                 }
                 var learningRate = schedule.At(state.GlobalStep);
                 global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
-                var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);
                 global::LoraDsl.Training.StepOutcome step;
                 using (global::TorchSharp.torch.NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    // Forward and loss per micro-batch, backward with the loss divided by their number: the gradients of one batch holding them all.
-                    var loss = 0.0;
-                    var tokens = 0;
-                    for (var micro = 0; micro < take; micro++)
-                    {
-                        using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
-                        var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
-                        (microLoss / take).backward();
-                        loss += microLoss.item<float>() / take;
-                        tokens += batch.TokenCount;
-                    }
-                    step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);
+                    // Forward and loss, then backward.
+                    using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch], device);
+                    var loss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
+                    loss.backward();
+                    // Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.
+                    step = new global::LoraDsl.Training.StepOutcome(loss.item<float>(), global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
                     // The NaN stop: a non-finite loss or gradient norm updates nothing.
                     if (step.IsFinite) optimizer.step();
                 }
@@ -114,7 +111,7 @@ namespace Samples
                     log.Diverged(state, step);
                     break;
                 }
-                state = state.AfterStep(take, step.Tokens, learningRate);
+                state = state.AfterStep(1, step.Tokens, learningRate);
                 log.Step(state, step, learningRate);
                 if (training.EvalEvery > 0 && state.GlobalStep % training.EvalEvery == 0 && state.GlobalStep < plan.TotalSteps)
                     state = EvaluateAndKeepBest(state);

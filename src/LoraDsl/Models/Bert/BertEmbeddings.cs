@@ -14,6 +14,9 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor>
     readonly Dropout dropout;
     readonly int maxPositions;
 
+    /// <summary>The token table alone (NEFTune's noise goes on its output, before positions are added).</summary>
+    public Embedding WordEmbeddings => word_embeddings;
+
     public BertEmbeddings(BertConfig config) : base("embeddings")
     {
         word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);

@@ -1,3 +1,4 @@
+using LoraDsl.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,12 +16,17 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor hidden, Tensor? additiveMask)
+    public override Tensor forward(Tensor hidden, Tensor? additiveMask) => Forward(hidden, additiveMask, checkpointLayers: false);
+
+    /// <summary>The stack; <paramref name="checkpointLayers"/> recomputes each layer in backward instead of keeping its activations.</summary>
+    public Tensor Forward(Tensor hidden, Tensor? additiveMask, bool checkpointLayers)
     {
         var current = hidden.alias();
         foreach (var block in layer)
         {
-            var next = block.call(current, additiveMask);
+            var next = checkpointLayers
+                ? ActivationCheckpoint.Run(block, (x, c) => block.call(x, c[0]), current, additiveMask)
+                : block.call(current, additiveMask);
             current.Dispose();
             current = next;
         }

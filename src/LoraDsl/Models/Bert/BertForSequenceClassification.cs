@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>BERT with a linear head on the pooled output: <c>bert.*</c> + <c>classifier</c>, as Hugging Face's class of the same name.</summary>
-public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
+public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost, IInputEmbeddings
 {
     readonly BertModel bert;
     readonly Dropout dropout;
@@ -14,7 +14,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
 
     public BertForSequenceClassification(BertConfig config) : base("BertForSequenceClassification", config)
     {
-        Config = config;
+        BertConfig = config;
         bert = new BertModel(config);
         dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         var head = nn.Linear(config.HiddenSize, config.NumLabels);
@@ -23,18 +23,23 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
         InitializeWeights(config.InitializerRange);
     }
 
-    public new BertConfig Config { get; }
+    /// <summary>The typed config (a property named Config would hide the base one and break TorchSharp's Module.to).</summary>
+    public BertConfig BertConfig { get; }
+
+    public override bool GradientCheckpointing { get; set; }
 
     public override ModelTask Task => ModelTask.SequenceClassification;
 
     /// <summary>The encoder under the <c>bert.</c> prefix.</summary>
     public BertModel Bert => bert;
 
+    public Embedding InputEmbeddings => bert.Embeddings.WordEmbeddings;
+
     /// <summary>Logits [B, num_labels].</summary>
     public override Tensor Forward(ModelInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var pooled = bert.Pool(bert.Encode(inputs));
+        var pooled = bert.Pool(bert.Encode(inputs, GradientCheckpointing && training));
         return classifier.call(dropout.call(pooled)).MoveToOuterDisposeScope();
     }
 
@@ -75,7 +80,7 @@ public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost
             }
         }
         var words = ((Embedding)ModuleSurgery.Find(this, "bert.embeddings.word_embeddings")).weight!;
-        using var padding = words[Config.PadTokenId];
+        using var padding = words[BertConfig.PadTokenId];
         padding.zero_();
     }
 }

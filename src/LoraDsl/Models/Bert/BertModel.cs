@@ -21,15 +21,20 @@ public sealed class BertModel : nn.Module
 
     public BertConfig Config { get; }
 
+    public BertEmbeddings Embeddings => embeddings;
+
     /// <summary>The last hidden state [B,T,H]; padded positions (attention mask 0) are computed but never attended to.</summary>
-    public Tensor Encode(ModelInputs inputs)
+    public Tensor Encode(ModelInputs inputs) => Encode(inputs, checkpointLayers: false);
+
+    /// <summary>As <see cref="Encode(ModelInputs)"/>; <paramref name="checkpointLayers"/> recomputes each layer in backward.</summary>
+    public Tensor Encode(ModelInputs inputs, bool checkpointLayers)
     {
         if (inputs.Cache is not null)
             throw new ArgumentException("BERT is an encoder: ModelInputs.Cache must be null.", nameof(inputs));
         using var scope = NewDisposeScope();
         var hidden = embeddings.call(inputs.InputIds, inputs.TokenTypeIds);
         var mask = inputs.AttentionMask is { } m ? AdditiveMask(m, hidden.dtype) : null;
-        return encoder.call(hidden, mask).MoveToOuterDisposeScope();
+        return encoder.Forward(hidden, mask, checkpointLayers).MoveToOuterDisposeScope();
     }
 
     /// <summary>The pooled output [B,H] from <see cref="Encode"/>'s result.</summary>

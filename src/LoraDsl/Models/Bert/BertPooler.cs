@@ -1,13 +1,13 @@
+using LoraDsl.Modules;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Bert;
 
 /// <summary>tanh(dense(hidden state of the first token)): BERT's sentence-level output.</summary>
-public sealed class BertPooler : nn.Module<Tensor, Tensor>
+public sealed class BertPooler : nn.Module<Tensor, Tensor>, IModuleHost
 {
-    readonly Linear dense;
+    nn.Module<Tensor, Tensor> dense;
 
     public BertPooler(BertConfig config) : base("pooler")
     {
@@ -20,5 +20,16 @@ public sealed class BertPooler : nn.Module<Tensor, Tensor>
         using var first = hidden[.., 0];
         using var projected = dense.call(first);
         return projected.tanh();
+    }
+
+    public nn.Module<Tensor, Tensor> GetChild(string name) =>
+        name == "dense" ? dense : throw new ModuleNotFoundException($"BertPooler has no replaceable child '{name}' (dense).");
+
+    public nn.Module<Tensor, Tensor> ReplaceChild(string name, nn.Module<Tensor, Tensor> replacement)
+    {
+        var old = GetChild(name);
+        this.SwapRegisteredChild(name, replacement);
+        dense = replacement;
+        return old;
     }
 }

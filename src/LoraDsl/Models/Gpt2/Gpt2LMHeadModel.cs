@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 language model: <c>transformer.*</c> plus <c>lm_head</c> tied to <c>transformer.wte.weight</c>.</summary>
-public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
+public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly Gpt2Model transformer;
     nn.Module<Tensor, Tensor> lm_head;
@@ -24,17 +24,21 @@ public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
 
     public Gpt2Config Gpt2Config { get; }
 
+    public TorchSharp.Modules.Embedding InputEmbeddings => transformer.Wte;
+
     public IReadOnlyList<string> TiedKeys => Gpt2Config.TieWordEmbeddings ? ["lm_head.weight"] : [];
+
+    public override bool GradientCheckpointing { get; set; }
 
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
     public override Tensor Forward(ModelInputs inputs)
     {
-        using var hidden = transformer.Forward(inputs);
+        using var hidden = transformer.Forward(inputs, GradientCheckpointing && training);
         return lm_head.call(hidden);
     }
 
-    public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs);
+    public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs, GradientCheckpointing && training);
 
     public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 

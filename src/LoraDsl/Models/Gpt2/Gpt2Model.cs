@@ -43,8 +43,8 @@ public sealed class Gpt2Model : nn.Module, IModuleHost
         return old;
     }
 
-    /// <summary>Final hidden states [batch, seq, hidden].</summary>
-    public Tensor Forward(ModelInputs inputs)
+    /// <summary>Final hidden states [batch, seq, hidden]; <paramref name="checkpointLayers"/> recomputes each block in backward.</summary>
+    public Tensor Forward(ModelInputs inputs, bool checkpointLayers = false)
     {
         using var scope = NewDisposeScope();
         var ids = inputs.InputIds;
@@ -59,7 +59,13 @@ public sealed class Gpt2Model : nn.Module, IModuleHost
         var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = wte.call(ids.to(device)) + wpe.call(positions);
         for (var i = 0; i < h.Count; i++)
-            hidden = h[i].Forward(hidden, mask, isCausal, cache, i);
+        {
+            var block = h[i];
+            var index = i;
+            hidden = checkpointLayers && cache is null
+                ? ActivationCheckpoint.Run(block, (x, c) => block.Forward(x, c[0], isCausal, null, index), hidden, mask)
+                : block.Forward(hidden, mask, isCausal, cache, i);
+        }
         return ln_f.call(hidden).MoveToOuterDisposeScope();
     }
 }

@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel
+public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly LlamaModel model;
     nn.Module<Tensor, Tensor> lm_head;
@@ -27,17 +27,21 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
 
     public LlamaConfig LlamaConfig { get; }
 
+    public TorchSharp.Modules.Embedding InputEmbeddings => model.EmbedTokens;
+
     public IReadOnlyList<string> TiedKeys => LlamaConfig.TieWordEmbeddings ? ["lm_head.weight"] : [];
+
+    public override bool GradientCheckpointing { get; set; }
 
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
     public override Tensor Forward(ModelInputs inputs)
     {
-        using var hidden = model.Forward(inputs);
+        using var hidden = model.Forward(inputs, GradientCheckpointing && training);
         return lm_head.call(hidden);
     }
 
-    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs);
+    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs, GradientCheckpointing && training);
 
     public nn.Module<Tensor, Tensor> OutputHead => lm_head;
 

@@ -42,8 +42,8 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         return old;
     }
 
-    /// <summary>Final hidden states [batch, seq, hidden].</summary>
-    public Tensor Forward(ModelInputs inputs)
+    /// <summary>Final hidden states [batch, seq, hidden]; <paramref name="checkpointLayers"/> recomputes each layer in backward.</summary>
+    public Tensor Forward(ModelInputs inputs, bool checkpointLayers = false)
     {
         using var scope = NewDisposeScope();
         var ids = inputs.InputIds;
@@ -57,7 +57,13 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         var hidden = embed_tokens.call(ids.to(device));
         var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype);
         for (var i = 0; i < layers.Count; i++)
-            hidden = layers[i].Forward(hidden, cos, sin, mask, isCausal, cache, i);
+        {
+            var layer = layers[i];
+            var index = i;
+            hidden = checkpointLayers && cache is null
+                ? ActivationCheckpoint.Run(layer, (h, c) => layer.Forward(h, c[0]!, c[1]!, c[2], isCausal, null, index), hidden, cos, sin, mask)
+                : layer.Forward(hidden, cos, sin, mask, isCausal, cache, i);
+        }
         return norm.call(hidden).MoveToOuterDisposeScope();
     }
 }

@@ -26,6 +26,16 @@ public static class RecipeSettings
         Row("lora.bias", r => Choice(r.Lora.Bias), (r, v, k) => r with { Lora = r.Lora with { Bias = Choice<LoraBias>(k, v) } }),
         Row("lora.init", r => Choice(r.Lora.Init), (r, v, k) => r with { Lora = r.Lora with { Init = Choice<LoraInit>(k, v) } }),
         Row("lora.modules_to_save", r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = List(v) } }),
+        Row("lora.use_adalora", r => r.UseAdaLora, (r, v, k) => r with { UseAdaLora = Bool(k, v) }),
+        Row("lora.adalora.target_r", r => r.AdaLora.TargetR, (r, v, k) => r with { AdaLora = r.AdaLora with { TargetR = Int(k, v) } }),
+        Row("lora.adalora.init_r", r => r.AdaLora.InitR, (r, v, k) => r with { AdaLora = r.AdaLora with { InitR = Int(k, v) } }),
+        Row("lora.adalora.tinit", r => r.AdaLora.TInit, (r, v, k) => r with { AdaLora = r.AdaLora with { TInit = Int(k, v) } }),
+        Row("lora.adalora.tfinal", r => r.AdaLora.TFinal, (r, v, k) => r with { AdaLora = r.AdaLora with { TFinal = Int(k, v) } }),
+        Row("lora.adalora.delta_t", r => r.AdaLora.DeltaT, (r, v, k) => r with { AdaLora = r.AdaLora with { DeltaT = Int(k, v) } }),
+        Row("lora.adalora.beta1", r => r.AdaLora.Beta1, (r, v, k) => r with { AdaLora = r.AdaLora with { Beta1 = Number(k, v) } }),
+        Row("lora.adalora.beta2", r => r.AdaLora.Beta2, (r, v, k) => r with { AdaLora = r.AdaLora with { Beta2 = Number(k, v) } }),
+        Row("lora.adalora.orth_reg_weight", r => r.AdaLora.OrthRegWeight, (r, v, k) => r with { AdaLora = r.AdaLora with { OrthRegWeight = Number(k, v) } }),
+        Row("lora.adalora.total_step", r => r.AdaLora.TotalStep, (r, v, k) => r with { AdaLora = r.AdaLora with { TotalStep = OptionalInt(k, v) } }),
 
         Row("data.files", r => r.Data.Files, (r, v) => r with { Data = r.Data with { Files = List(v) } }),
         Row("data.format", r => Choice(r.Data.Format), (r, v, k) => r with { Data = r.Data with { Format = Choice<DataFormat>(k, v) } }),
@@ -56,6 +66,10 @@ public static class RecipeSettings
         Row("training.log_every", r => r.Training.LogEvery, (r, v, k) => r with { Training = r.Training with { LogEvery = Int(k, v) } }),
         Row("training.seed", r => r.Training.Seed, (r, v, k) => r with { Training = r.Training with { Seed = Int(k, v) } }),
         Row("training.output_dir", r => r.Training.OutputDirectory, (r, v) => r with { Training = r.Training with { OutputDirectory = v } }),
+        Row("training.neftune_alpha", r => r.Training.NeftuneAlpha, (r, v, k) => r with { Training = r.Training with { NeftuneAlpha = OptionalNumber(k, v) } }),
+        Row("training.loraplus_ratio", r => r.Training.LoraPlusRatio, (r, v, k) => r with { Training = r.Training with { LoraPlusRatio = OptionalNumber(k, v) } }),
+        Row("training.loraplus_lr_embedding", r => r.Training.LoraPlusEmbeddingLearningRate,
+            (r, v, k) => r with { Training = r.Training with { LoraPlusEmbeddingLearningRate = OptionalNumber(k, v) } }),
     ];
 
     /// <summary>The keys <c>--set</c> accepts, in table order.</summary>

@@ -12,11 +12,14 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace LoraDsl.CodeFixes;
 
-/// <summary>LORA001: replaces a misspelled module name with the suggested one ("qproj" → "q_proj").</summary>
-[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnknownModuleCodeFix)), Shared]
-public sealed class UnknownModuleCodeFix : CodeFixProvider
+/// <summary>
+/// Replaces a misspelled name with the suggested one: a module (LORA001, "qproj" → "q_proj") or a setting key
+/// (LORA017, "traning.lr" → "training.lr").
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SuggestionCodeFix)), Shared]
+public sealed class SuggestionCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = [DiagnosticDescriptors.UnknownModule.Id];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = [DiagnosticDescriptors.UnknownModule.Id, DiagnosticDescriptors.UnknownSetting.Id];
 
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
@@ -35,7 +38,7 @@ public sealed class UnknownModuleCodeFix : CodeFixProvider
                     $"Use '{suggestion}'",
                     _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(literal,
                         SyntaxFactory.LiteralExpression(SyntaxKind.StringLiteralExpression, SyntaxFactory.Literal(suggestion)).WithTriviaFrom(literal)))),
-                    equivalenceKey: DiagnosticDescriptors.UnknownModule.Id),
+                    equivalenceKey: diagnostic.Id),
                 diagnostic);
         }
     }

@@ -1,0 +1,20 @@
+using System.Collections.Generic;
+
+namespace LoraDsl.Generators.Parsing;
+
+/// <summary>What a <c>Configure</c> body states through the builders, in document order.</summary>
+public sealed class FluentRecipe
+{
+    public List<SettingValue> Settings { get; } = [];
+
+    public List<TargetModel> Targets { get; } = [];
+
+    public List<DataFileReference> DataFiles { get; } = [];
+
+    public void Add(FluentRecipe other)
+    {
+        Settings.AddRange(other.Settings);
+        Targets.AddRange(other.Targets);
+        DataFiles.AddRange(other.DataFiles);
+    }
+}
