@@ -2,6 +2,7 @@ using Gpt2Sotu;
 using LoraDsl.Cli;
 
 // prepare-base: the small GPT-2 trained on Moby Dick that the recipe adapts.
+// two-adapters: a State of the Union and a Moby Dick adapter on it, switched and combined (linear, cat), perplexities.
 // No arguments: the whole example (base if missing → LoRA on State of the Union → samples).
 // Anything else: the loradsl CLI over this program's recipe.
 if (args is ["prepare-base", ..])
@@ -10,6 +11,7 @@ if (args is ["prepare-base", ..])
     else BaseModel.Prepare();
     return 0;
 }
+if (args is ["two-adapters"]) return TwoAdapters.Run();
 if (args.Length > 0) return LoraDslCli.Run(args, LoraDslRecipes.All, "gpt2-sotu");
 
 if (!BaseModel.Exists) BaseModel.Prepare();

@@ -27,6 +27,15 @@ public sealed record AdapterConfig
     /// <summary>Set instead of <see cref="TargetModules"/> when the file holds a regular expression.</summary>
     public string? TargetModulesPattern { get; init; }
 
+    /// <summary>PEFT's <c>exclude_modules</c>: names (suffix or full path) never adapted even when <see cref="TargetModules"/> match.</summary>
+    public IReadOnlyList<string>? ExcludeModules { get; init; }
+
+    /// <summary>PEFT's <c>layers_to_transform</c>: only modules in these layer indices are adapted.</summary>
+    public IReadOnlyList<int>? LayersToTransform { get; init; }
+
+    /// <summary>PEFT's <c>layers_pattern</c>: the module-list name in front of the layer index ("layers", "h", "layer").</summary>
+    public string? LayersPattern { get; init; }
+
     public LoraBias Bias { get; init; } = LoraBias.None;
 
     public bool FanInFanOut { get; init; }
@@ -75,15 +84,22 @@ public sealed record AdapterConfig
     }
 
     /// <summary>The config PEFT would write for <paramref name="injection"/> on <paramref name="model"/>.</summary>
-    public static AdapterConfig For(PretrainedModel model, LoraInjection injection, IReadOnlyList<string> targetModules, string? baseModelNameOrPath)
+    public static AdapterConfig For(PretrainedModel model, LoraInjection injection, TargetModuleSelection targets, string? baseModelNameOrPath)
     {
         var o = injection.Options;
+        var (rank, rankPattern) = Patterned(injection, m => SavedRank(m.Adapter));
+        var (alpha, alphaPattern) = Patterned(injection, m => SavedAlpha(m.Adapter));
         return new AdapterConfig
         {
-            R = o.Rank,
-            LoraAlpha = o.Alpha,
+            R = rank,
+            LoraAlpha = alpha,
+            RankPattern = rankPattern,
+            AlphaPattern = alphaPattern,
             LoraDropout = o.Dropout,
-            TargetModules = targetModules,
+            TargetModules = targets.TargetModules,
+            ExcludeModules = targets.ExcludeModules,
+            LayersToTransform = targets.LayersToTransform,
+            LayersPattern = targets.LayersPattern,
             Bias = o.Bias,
             FanInFanOut = injection.Modules.Any(m => m.FanInFanOut),
             ModulesToSave = o.ModulesToSave.Count == 0 ? null : o.ModulesToSave,
@@ -96,8 +112,25 @@ public sealed record AdapterConfig
             BaseModelNameOrPath = baseModelNameOrPath,
             UseRsLora = o.UseRsLora,
             UseDora = o.UseDora,
-            InitLoraWeights = o.Init,
+            // PiSSA/OLoRA adapters are saved converted (see AdapterWriter.SavedFactors): plain LoRA from then on.
+            InitLoraWeights = o.MutatesBase ? LoraInit.Default : o.Init,
         };
+    }
+
+    /// <summary>A converted PiSSA/OLoRA adapter has rank 2r.</summary>
+    static int SavedRank(LoraAdapter adapter) => adapter.InitialA is null ? adapter.Rank : 2 * adapter.Rank;
+
+    /// <summary>Alpha that keeps the scaling at rank 2r: 2α, or √2·α with rsLoRA.</summary>
+    static double SavedAlpha(LoraAdapter adapter) =>
+        adapter.InitialA is null ? adapter.Options.Alpha : adapter.Options.Alpha * (adapter.Options.UseRsLora ? Math.Sqrt(2) : 2);
+
+    /// <summary>The most common value as the default, and PEFT's pattern (full module path → value) for every module that differs.</summary>
+    static (T Default, Dictionary<string, T> Pattern) Patterned<T>(LoraInjection injection, Func<AdaptedModule, T> value) where T : notnull
+    {
+        var values = injection.Modules.Select(m => (m.Path, Value: value(m))).ToList();
+        if (values.Count == 0) return (default!, []);
+        var common = values.GroupBy(v => v.Value).OrderByDescending(g => g.Count()).First().Key;
+        return (common, values.Where(v => !EqualityComparer<T>.Default.Equals(v.Value, common)).ToDictionary(v => v.Path, v => v.Value, StringComparer.Ordinal));
     }
 
     public JsonObject ToJson()
@@ -110,8 +143,9 @@ public sealed record AdapterConfig
             ["fan_in_fan_out"] = FanInFanOut,
             ["inference_mode"] = true,
             ["init_lora_weights"] = InitLoraWeights == LoraInit.Gaussian ? JsonValue.Create("gaussian") : JsonValue.Create(true),
-            ["layers_pattern"] = null,
-            ["layers_to_transform"] = null,
+            ["exclude_modules"] = ExcludeModules is null ? null : new JsonArray([.. ExcludeModules.Select(m => (JsonNode?)m)]),
+            ["layers_pattern"] = LayersPattern,
+            ["layers_to_transform"] = LayersToTransform is null ? null : new JsonArray([.. LayersToTransform.Select(i => (JsonNode?)i)]),
             ["lora_alpha"] = LoraAlpha,
             ["lora_dropout"] = LoraDropout,
             ["modules_to_save"] = ModulesToSave is null ? null : new JsonArray([.. ModulesToSave.Select(m => (JsonNode?)m)]),
@@ -189,6 +223,24 @@ public sealed record AdapterConfig
             LoraDropout = Value<double>(json, "lora_dropout", path) ?? 0,
             TargetModules = target is JsonArray array ? Strings(array, "target_modules", path) : [],
             TargetModulesPattern = target is JsonValue v && v.TryGetValue<string>(out var s) ? s : null,
+            ExcludeModules = json["exclude_modules"] switch
+            {
+                JsonArray excluded => [.. excluded.Select(n => n!.GetValue<string>())],
+                JsonValue one when one.TryGetValue<string>(out var single) => [single],
+                _ => null,
+            },
+            LayersToTransform = json["layers_to_transform"] switch
+            {
+                JsonArray layers => [.. layers.Select(n => n!.GetValue<int>())],
+                JsonValue one when one.TryGetValue<int>(out var single) => [single],
+                _ => null,
+            },
+            LayersPattern = json["layers_pattern"] switch
+            {
+                JsonArray patterns when patterns.Count > 0 => patterns[0]!.GetValue<string>(),
+                JsonValue one when one.TryGetValue<string>(out var single) => single,
+                _ => null,
+            },
             Bias = Text(json, "bias", path) switch
             {
                 null or "none" => LoraBias.None,
@@ -202,9 +254,7 @@ public sealed record AdapterConfig
             BaseModelNameOrPath = Text(json, "base_model_name_or_path", path),
             UseRsLora = Value<bool>(json, "use_rslora", path) ?? false,
             UseDora = Value<bool>(json, "use_dora", path) ?? false,
-            // Weights come from the file, so any other init (pissa, olora, false) only mattered at training time.
-            InitLoraWeights = json["init_lora_weights"] is JsonValue init && init.TryGetValue<string>(out var name) && name == "gaussian"
-                ? LoraInit.Gaussian : LoraInit.Default,
+            InitLoraWeights = ReadInit(json, path),
             RankPattern = peftType == "LORA" ? Pattern(json, "rank_pattern", path, n => n.GetValue<int>()) : new Dictionary<string, int>(),
             AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
         };
@@ -219,6 +269,22 @@ public sealed record AdapterConfig
         foreach (var (key, rank) in config.RankPattern) Require(rank > 0, $"rank_pattern.{key}", "must be positive", rank);
         foreach (var (key, alpha) in config.AlphaPattern) Require(alpha > 0, $"alpha_pattern.{key}", "must be positive", alpha);
         return config;
+    }
+
+    /// <summary>
+    /// Weights come from the file, so most inits only mattered at training time. PiSSA, OLoRA, CorDA and LoftQ changed
+    /// the base: PEFT saves such an adapter unconverted unless asked, and it is then relative to a base nobody else has.
+    /// </summary>
+    static LoraInit ReadInit(JsonObject json, string path)
+    {
+        if (json["init_lora_weights"] is not JsonValue init || !init.TryGetValue<string>(out var name)) return LoraInit.Default;
+        if (name == "gaussian") return LoraInit.Gaussian;
+        if (name is "olora" or "corda" or "loftq" || name.StartsWith("pissa", StringComparison.Ordinal))
+            throw new AdapterMismatchException(
+                $"Adapter config '{path}': init_lora_weights is '{name}', and the adapter was saved unconverted: its weights are relative to the " +
+                "residual base that initialisation made, not to the original model. Save it again in PEFT with " +
+                "save_pretrained(..., path_initial_model_for_weight_conversion=...) (LoraDsl converts on save), which makes it a plain LoRA adapter.");
+        return LoraInit.Default;
     }
 
     internal static T? Value<T>(JsonObject json, string key, string path) where T : struct =>

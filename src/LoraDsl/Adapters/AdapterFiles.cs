@@ -17,6 +17,11 @@ public static class AdapterFiles
 
     public static string LoraB(string modulePath) => $"{TensorPrefix}{modulePath}.lora_B.weight";
 
+    /// <summary>PEFT's names on an embedding: lora_embedding_A [r, vocab] / lora_embedding_B [dim, r], without ".weight".</summary>
+    public static string LoraA(string modulePath, bool embedding) => embedding ? $"{TensorPrefix}{modulePath}.lora_embedding_A" : LoraA(modulePath);
+
+    public static string LoraB(string modulePath, bool embedding) => embedding ? $"{TensorPrefix}{modulePath}.lora_embedding_B" : LoraB(modulePath);
+
     /// <summary>A variant's extra tensor (DoRA: "lora_magnitude_vector", saved without ".weight").</summary>
     public static string Extra(string modulePath, string name) => $"{TensorPrefix}{modulePath}.{name}";
 

@@ -56,6 +56,9 @@ public static partial class AdapterReader
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_A|lora_B)(\.(?<adapter>[^.]+))?\.weight$")]
     private static partial Regex LoraWeightKey();
 
+    [GeneratedRegex(@"^(?<path>.+?)\.lora_embedding_(?<kind>A|B)(\.(?<adapter>[^.]+))?$")]
+    private static partial Regex EmbeddingKey();
+
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_magnitude_vector)(\.(?<adapter>[^.]+))?(\.weight)?$")]
     private static partial Regex ExtraKey();
 
@@ -73,11 +76,13 @@ public static partial class AdapterReader
                 throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has dtype {value.dtype}; adapter weights must be floating point (F32, F16 or BF16).");
             var name = key[AdapterFiles.TensorPrefix.Length..];
             var match = LoraWeightKey().Match(name) is { Success: true } m ? m : ExtraKey().Match(name);
-            if (match.Success)
+            var embedding = match.Success ? null : EmbeddingKey().Match(name) is { Success: true } e ? e : null;
+            if (match.Success || embedding is not null)
             {
-                var path = match.Groups["path"].Value;
+                var path = (embedding ?? match).Groups["path"].Value;
                 if (!lora.TryGetValue(path, out var parts)) lora[path] = parts = [];
-                parts[match.Groups["kind"].Value] = (key, value);
+                // lora_embedding_A/B are an embedding's A and B (same shapes as a Linear's, in = vocabulary).
+                parts[embedding is null ? match.Groups["kind"].Value : $"lora_{embedding.Groups["kind"].Value}"] = (key, value);
             }
             else plain.Add((key, name, value));
         }

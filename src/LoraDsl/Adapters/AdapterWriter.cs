@@ -30,8 +30,9 @@ public static class AdapterWriter
             foreach (var module in injection.Modules)
             {
                 var adapter = module.Adapter;
-                tensors.Add(AdapterFiles.LoraA(module.Path), adapter.A);
-                tensors.Add(AdapterFiles.LoraB(module.Path), adapter.FullB());
+                var (a, b) = SavedFactors(adapter);
+                tensors.Add(AdapterFiles.LoraA(module.Path, module.Layer.Base.TakesTokenIds), a);
+                tensors.Add(AdapterFiles.LoraB(module.Path, module.Layer.Base.TakesTokenIds), b);
                 foreach (var (name, p) in adapter.ExtraParameters) tensors.Add(AdapterFiles.Extra(module.Path, name), p);
                 if (adapter.OutputRows is { } rows) slices.Add(module.Path, rows.ToPairs());
             }
@@ -43,6 +44,20 @@ public static class AdapterWriter
         }
         var config = AdapterConfig.For(model, injection, TargetModules(model, injection), baseModelNameOrPath ?? BaseModelName(model));
         config.Write(Path.Combine(directory, AdapterFiles.ConfigFile));
+    }
+
+    /// <summary>
+    /// A and B as saved. After PiSSA/OLoRA the base lost s·B₀A₀, so the file holds the update against the original
+    /// base, s·(BA − B₀A₀) = s'·[B, −B₀]·[A; A₀] at rank 2r (PEFT's path_initial_model_for_weight_conversion):
+    /// a plain LoRA adapter for anyone who loads it onto the original model.
+    /// </summary>
+    internal static (Tensor A, Tensor B) SavedFactors(LoraAdapter adapter)
+    {
+        if (adapter.InitialA is not { } initialA) return (adapter.A, adapter.FullB());
+        using var initialB = adapter.InitialFullB()!;
+        using var fullB = adapter.FullB();
+        using var negated = initialB.neg();
+        return (cat([adapter.A.detach(), initialA], 0), cat([fullB, negated], 1));
     }
 
     /// <summary>Model parameters PEFT saves beside the LoRA weights: modules_to_save and the chosen biases.</summary>
@@ -65,19 +80,35 @@ public static class AdapterWriter
     }
 
     /// <summary>
-    /// PEFT's list of module-name suffixes when those suffixes select exactly the adapted modules;
-    /// otherwise the full paths (a list entry also matches a whole path), so PEFT adapts the same set.
+    /// PEFT's target_modules for the adapted set, in the shortest form that selects exactly it among the model's
+    /// Linear/Conv1D modules: the suffixes alone; the suffixes plus layers_to_transform/layers_pattern; the
+    /// suffixes plus exclude_modules (full paths); else the full paths (a list entry also matches a whole path).
     /// </summary>
-    internal static IReadOnlyList<string> TargetModules(PretrainedModel model, LoraInjection injection)
+    internal static TargetModuleSelection TargetModules(PretrainedModel model, LoraInjection injection)
     {
         var adapted = injection.Modules.Select(m => m.Path).ToHashSet(StringComparer.Ordinal);
-        var suffixes = adapted.Select(Suffix).ToHashSet(StringComparer.Ordinal);
+        var suffixes = adapted.Select(Suffix).Distinct().Order(StringComparer.Ordinal).ToList();
+        var suffixSet = suffixes.ToHashSet(StringComparer.Ordinal);
         var selected = model.named_modules()
-            .Where(m => m.module is Linear or Conv1D or LoraLinear && suffixes.Contains(Suffix(m.name)))
+            .Where(m => m.module is Linear or Conv1D or Embedding or LoraLinear && suffixSet.Contains(Suffix(m.name)))
             .Select(m => m.name)
             .ToHashSet(StringComparer.Ordinal);
-        var list = selected.SetEquals(adapted) ? suffixes : adapted;
-        return [.. list.Order(StringComparer.Ordinal)];
+        if (selected.SetEquals(adapted)) return new TargetModuleSelection(suffixes);
+        // One module reads best as its own path.
+        if (adapted.Count == 1) return new TargetModuleSelection([.. adapted]);
+
+        if (TargetModuleSelection.LayerOf(adapted.First()) is { Pattern: var pattern }
+            && adapted.Select(TargetModuleSelection.LayerOf).ToList() is var layers && layers.All(l => l?.Pattern == pattern))
+        {
+            var indices = layers.Select(l => l!.Value.Index).Distinct().Order().ToList();
+            var inLayers = selected.Where(p => TargetModuleSelection.LayerOf(p) is { } l && l.Pattern == pattern && indices.Contains(l.Index));
+            if (inLayers.ToHashSet(StringComparer.Ordinal).SetEquals(adapted))
+                return new TargetModuleSelection(suffixes) { LayersToTransform = indices, LayersPattern = pattern };
+        }
+
+        var excess = selected.Except(adapted).Order(StringComparer.Ordinal).ToList();
+        if (excess.Count < adapted.Count) return new TargetModuleSelection(suffixes) { ExcludeModules = excess };
+        return new TargetModuleSelection([.. adapted.Order(StringComparer.Ordinal)]);
     }
 
     static string Suffix(string path) => path[(path.LastIndexOf('.') + 1)..];

@@ -23,10 +23,15 @@ public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection inject
         foreach (var module in injection.Modules)
         {
             var adapter = module.Adapter;
-            Copy(stored, AdapterFiles.LoraA(module.Path), adapter.A);
-            using var fullB = Read(stored, AdapterFiles.LoraB(module.Path));
+            // A converted PiSSA/OLoRA checkpoint holds [A; A₀] and [B, −B₀]; the live adapter trains A and B only.
+            var converted = adapter.InitialA is not null;
+            using var storedA = Read(stored, AdapterFiles.LoraA(module.Path, module.Layer.Base.TakesTokenIds));
+            using var a = converted && storedA.shape[0] == 2 * adapter.Rank ? storedA.narrow(0, 0, adapter.Rank) : storedA.alias();
+            CopyChecked(file, AdapterFiles.LoraA(module.Path, module.Layer.Base.TakesTokenIds), adapter.A, a);
+            using var storedB = Read(stored, AdapterFiles.LoraB(module.Path, module.Layer.Base.TakesTokenIds));
+            using var fullB = converted && storedB.shape[1] == 2 * adapter.Rank ? storedB.narrow(1, 0, adapter.Rank) : storedB.alias();
             using var b = adapter.RowsOf(fullB);
-            CopyChecked(file, AdapterFiles.LoraB(module.Path), adapter.B, b);
+            CopyChecked(file, AdapterFiles.LoraB(module.Path, module.Layer.Base.TakesTokenIds), adapter.B, b);
             foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);
         }
         foreach (var (name, p) in AdapterWriter.SavedParameters(model, injection)) Copy(stored, AdapterFiles.Parameter(name), p);

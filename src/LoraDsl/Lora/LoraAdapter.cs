@@ -32,7 +32,22 @@ public sealed class LoraAdapter : nn.Module
         }
         dropout = nn.Dropout(options.Dropout);
         RegisterComponents();
+        // PiSSA / OLoRA move part of W into A and B; the factors they started from are kept for saving.
+        if (options.MutatesBase) (InitialA, initialB) = ResidualInit.Apply(this, baseLayer);
         variant.Initialize(this, baseLayer);
+    }
+
+    /// <summary>A as PiSSA/OLoRA initialised it (the base weight lost s·B₀A₀); null for inits that leave the base alone.</summary>
+    public Tensor? InitialA { get; }
+
+    readonly Tensor? initialB;
+
+    /// <summary>B₀ as PEFT stores it, [out, r]; null unless <see cref="InitialA"/> is set.</summary>
+    public Tensor? InitialFullB()
+    {
+        if (initialB is null) return null;
+        using var _ = no_grad();
+        return PadRows(initialB);
     }
 
     public string AdapterName { get; }
@@ -86,13 +101,25 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>Dropout on the LoRA branch only; a new handle either way.</summary>
     public Tensor ApplyDropout(Tensor input) => DropoutActive ? dropout.call(input) : input.alias();
 
-    /// <summary>B(A(x)) without scaling, [..., rows].</summary>
+    /// <summary>B(A(x)) without scaling, [..., rows]; for token ids (an embedding base) A's column per id, Aᵀ[ids].</summary>
     public Tensor Product(Tensor input)
     {
+        if (!input.is_floating_point())
+        {
+            using var looked = LookUp(input);
+            return nn.functional.linear(looked, lora_B);
+        }
         using var a = In(lora_A, input.dtype);
         using var b = In(lora_B, input.dtype);
         using var down = nn.functional.linear(input, a);
         return nn.functional.linear(down, b);
+    }
+
+    Tensor LookUp(Tensor ids)
+    {
+        using var flat = ids.reshape(-1);
+        using var columns = lora_A.t().index_select(0, flat);
+        return columns.reshape([.. ids.shape, Rank]);
     }
 
     /// <summary>An fp32 weight for a matmul in <paramref name="dtype"/>: itself, or a cast that autograd passes gradients back through.</summary>

@@ -38,6 +38,9 @@ public abstract class LoraBaseLayer
     /// <summary>Where the adapter's weights are created.</summary>
     public Device Device { get; }
 
+    /// <summary>True for a token embedding: forward gets ids, not features (see <see cref="EmbeddingBaseLayer"/>).</summary>
+    public virtual bool TakesTokenIds => false;
+
     /// <summary>A new fp32 tensor holding W as [out, in], detached from autograd (dequantised if need be).</summary>
     public abstract Tensor WeightOutIn();
 
@@ -60,8 +63,9 @@ public abstract class LoraBaseLayer
         {
             Linear linear => new DenseBaseLayer(linear, linear.weight, linear.bias, linear.in_features, linear.out_features, fanInFanOut: false),
             Conv1D conv => new DenseBaseLayer(conv, conv.Weight, conv.Bias, conv.InFeatures, conv.OutFeatures, fanInFanOut: true),
+            Embedding embedding => new EmbeddingBaseLayer(embedding),
             _ => throw new ModuleNotFoundException(
-                $"Module '{path}' is a {module.GetType().Name}; LoRA can only wrap Linear or Conv1D modules."),
+                $"Module '{path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules."),
         };
     }
 }

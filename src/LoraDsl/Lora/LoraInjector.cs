@@ -33,8 +33,11 @@ public static class LoraInjector
                 if (existing.Adapters.ContainsKey(options.AdapterName))
                     throw new ArgumentException($"Module '{target.Path}' already has an adapter named '{options.AdapterName}'.");
             }
-            else if (module is nn.Module<Tensor, Tensor> layer) LoraBaseLayer.Of(layer, target.Path);
-            else throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear or Conv1D modules.");
+            else if (module is not nn.Module<Tensor, Tensor>)
+                throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules.");
+            var baseLayer = module is LoraLinear wrapped ? wrapped.Base : LoraBaseLayer.Of((nn.Module<Tensor, Tensor>)module, target.Path);
+            EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path);
+            if (options.MutatesBase) ResidualInit.CheckRank(options, baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
 

@@ -53,7 +53,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         if (lora.Adapters.ContainsKey(name))
             throw new ArgumentException($"Module '{Path}' already has an adapter named '{name}'.");
-        variant ??= options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
+        EmbeddingLora.Check(Base, options, rows is not null, Path);
+        variant ??= Base.TakesTokenIds ? EmbeddingLora.Instance : options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
         var adapter = new LoraAdapter(name, Base, options, rows, variant);
         lora.Add(name, adapter);
         if (active.Count == 0) active.Add(name);
@@ -96,12 +97,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor output;
         using (NewDisposeScope())
         {
+            // Token ids (an embedding base) stay integers.
             // Variants that can (plain LoRA) run in the base's dtype, their fp32 weights cast on the way in
             // as torch.autocast would; the others (DoRA's norms) run in fp32.
             var involved = groups.SelectMany(g => g.Wanted).Concat(merged);
             var lowPrecision = result.dtype != ScalarType.Float32 && involved.All(name => lora.Adapters[name].Variant.RunsInComputeDtype);
             var branchDtype = lowPrecision ? result.dtype : ScalarType.Float32;
-            var input = x.dtype == branchDtype ? x.alias() : x.to(branchDtype);
+            var input = x.dtype == branchDtype || !x.is_floating_point() ? x.alias() : x.to(branchDtype);
             var baseOutput = result.dtype == branchDtype ? result.alias() : result.to(branchDtype);
             var sum = baseOutput;
             foreach (var (wanted, indices) in groups)

@@ -24,6 +24,12 @@ public sealed record LoraOptions
     /// <summary>PEFT <c>init_lora_weights</c>.</summary>
     public LoraInit Init { get; init; } = LoraInit.Default;
 
+    /// <summary>With <see cref="LoraInit.Pissa"/>: PEFT's "pissa_niter_N", a randomized SVD with N subspace iterations; null = the exact SVD.</summary>
+    public int? PissaIterations { get; init; }
+
+    /// <summary>True when initialisation changes the base weight (PiSSA, OLoRA), so saved adapters are converted.</summary>
+    public bool MutatesBase => Init is LoraInit.Pissa or LoraInit.Olora;
+
     /// <summary>Modules trained in full and saved with the adapter (e.g. "classifier").</summary>
     public IReadOnlyList<string> ModulesToSave { get; init; } = [];
 
@@ -38,5 +44,7 @@ public sealed record LoraOptions
         if (Rank <= 0) throw new ArgumentException($"LoRA rank must be positive, got {Rank}.");
         if (!(Alpha > 0)) throw new ArgumentException($"LoRA alpha must be positive, got {Alpha}.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"LoRA dropout must be in [0, 1), got {Dropout}.");
+        if (PissaIterations is { } n && (Init != LoraInit.Pissa || n < 0))
+            throw new ArgumentException($"PiSSA iterations ({n}) apply to init \"pissa\" only and must be >= 0; init is {Init}.");
     }
 }

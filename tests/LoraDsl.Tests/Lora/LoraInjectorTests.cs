@@ -127,7 +127,7 @@ public class LoraInjectorTests
         var model = new TinyLlama();
         var e = Assert.Throws<ModuleNotFoundException>(() => LoraInjector.Inject(model, Options, ["model.norm"]));
         Assert.Contains("model.norm", e.Message);
-        Assert.Contains("Linear or Conv1D", e.Message);
+        Assert.Contains("Linear, Conv1D or Embedding", e.Message);
     }
 
     [Fact]

@@ -7,23 +7,40 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Llama;
 
 /// <summary>The decoder stack without the head: embed_tokens, layers, norm (HF's LlamaModel, prefix "model").</summary>
-public sealed class LlamaModel : nn.Module
+public sealed class LlamaModel : nn.Module, IModuleHost
 {
     readonly LlamaConfig config;
-    readonly Embedding embed_tokens;
+    // The token lookup forward calls: the embedding, or a LoRA wrapper around it.
+    nn.Module<Tensor, Tensor> embed_tokens;
+    readonly Embedding tokenEmbedding;
     readonly ModuleList<LlamaDecoderLayer> layers = new();
     readonly RmsNorm norm;
 
     public LlamaModel(LlamaConfig config, ScalarType dtype, Device device) : base(nameof(LlamaModel))
     {
         this.config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        var embedding = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        embed_tokens = embedding;
         for (var i = 0; i < config.NumLayers; i++) layers.Add(new LlamaDecoderLayer(config, dtype, device));
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         RegisterComponents();
+        // Assigned after registration so it is not registered twice; it stays the weight's owner when embed_tokens is wrapped.
+        tokenEmbedding = embedding;
     }
 
-    public Embedding EmbedTokens => embed_tokens;
+    /// <summary>The token embedding (its weight is lm_head's when tied), also when a LoRA wrapper sits in its place.</summary>
+    public Embedding EmbedTokens => tokenEmbedding;
+
+    public nn.Module<Tensor, Tensor> GetChild(string name) =>
+        name == "embed_tokens" ? embed_tokens : throw new ModuleNotFoundException($"LlamaModel has no replaceable child '{name}' (only embed_tokens).");
+
+    public nn.Module<Tensor, Tensor> ReplaceChild(string name, nn.Module<Tensor, Tensor> replacement)
+    {
+        var old = GetChild(name);
+        this.SwapRegisteredChild(name, replacement);
+        embed_tokens = replacement;
+        return old;
+    }
 
     /// <summary>Final hidden states [batch, seq, hidden]; <paramref name="checkpointLayers"/> recomputes each layer in backward.</summary>
     public Tensor Forward(ModelInputs inputs, bool checkpointLayers = false)
@@ -33,7 +50,7 @@ public sealed class LlamaModel : nn.Module
         var (batch, seq) = (ids.shape[0], ids.shape[1]);
         var cache = inputs.Cache;
         var past = cache?.Length ?? 0;
-        var device = embed_tokens.weight!.device;
+        var device = tokenEmbedding.weight!.device;
         var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
         var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device);
         var positions = CausalMask.PositionIds(batch, seq, past, padding, device);

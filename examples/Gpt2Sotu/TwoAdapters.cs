@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using LoraDsl.Adapters;
+using LoraDsl.Adapters.Combination;
+using LoraDsl.Checkpoints;
+using LoraDsl.Cli;
+using LoraDsl.Data;
+using LoraDsl.Tokenization;
+using LoraDsl.Training;
+
+namespace Gpt2Sotu;
+
+/// <summary>
+/// `two-adapters`: a State of the Union adapter and a Moby Dick adapter over the one base, switched on one
+/// loaded model, combined with linear and cat (saved as PEFT adapters), and every variant's perplexity on
+/// both held-out sets.
+/// </summary>
+static class TwoAdapters
+{
+    const string Sotu = "runs/sotu-gpt2/adapter", Moby = "runs/moby-gpt2/adapter";
+
+    public static int Run()
+    {
+        var clock = Stopwatch.StartNew();
+        if (!BaseModel.Exists) BaseModel.Prepare();
+        foreach (var (recipe, folder) in new[] { ("sotu-gpt2", Sotu), ("moby-gpt2", Moby) })
+        {
+            if (File.Exists(Path.Combine(folder, AdapterFiles.WeightsFile))) continue;
+            var trained = LoraDslCli.Run(["train", recipe], LoraDslRecipes.All, "gpt2-sotu");
+            if (trained != 0) return trained;
+        }
+
+        using var model = ModelLoader.Load(BaseModel.Directory, new ModelLoadOptions { Device = "cpu" });
+        model.eval();
+        var tokenizer = TokenizerLoader.Load(BaseModel.Directory);
+        var heldOut = new[] { ("State of the Union", "sotu-gpt2"), ("Moby Dick", "moby-gpt2") }
+            .Select(p => (p.Item1, Data: DatasetBuilder.Build(LoraDslRecipes.All[p.Item2].Build(null).Data, tokenizer))).ToList();
+
+        var adapters = ModelAdapters.Of(model);
+        adapters.Load("sotu", Sotu);
+        adapters.Load("moby", Moby);
+        var linear = AdapterCombiner.Combine(model, [new("sotu", 0.5), new("moby", 0.5)], "linear", new CombinationOptions { Method = CombinationMethod.Linear });
+        var cat = AdapterCombiner.Combine(model, [new("sotu", 0.5), new("moby", 0.5)], "cat", new CombinationOptions { Method = CombinationMethod.Cat });
+        AdapterWriter.Save("runs/combined-linear", model, linear, Path.GetFullPath(BaseModel.Directory));
+        AdapterWriter.Save("runs/combined-cat", model, cat, Path.GetFullPath(BaseModel.Directory));
+
+        Console.WriteLine($"\n| adapters active | {string.Join(" | ", heldOut.Select(h => $"{h.Item1} perplexity"))} |");
+        Console.WriteLine($"|---|{string.Concat(heldOut.Select(_ => "---|"))}");
+        foreach (var (label, active) in new (string, string[]?)[]
+        {
+            ("none (base)", null), ("sotu", ["sotu"]), ("moby", ["moby"]), ("sotu + moby (both active)", ["sotu", "moby"]),
+            ("linear 0.5/0.5 (r=16)", ["linear"]), ("cat 0.5/0.5 (r=32)", ["cat"]),
+        })
+        {
+            IDisposable? disabled = null;
+            if (active is null) disabled = adapters.Disable();
+            else adapters.SetActive(active);
+            var figures = heldOut.Select(h => Evaluator.Evaluate(model, h.Data, 4, 0, model.parameters().First().device)!.Perplexity!.Value);
+            Console.WriteLine($"| {label} | {string.Join(" | ", figures.Select(p => p.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} |");
+            disabled?.Dispose();
+        }
+        Console.WriteLine($"\ntwo-adapter run: {clock.Elapsed.TotalSeconds:F0} s (adapters in {Path.GetFullPath("runs")})");
+        return 0;
+    }
+}
