@@ -15,7 +15,7 @@ if (args is ["two-adapters"]) return TwoAdapters.Run();
 if (args.Length > 0) return LoraDslCli.Run(args, LoraDslRecipes.All, "gpt2-sotu");
 
 if (!BaseModel.Exists) BaseModel.Prepare();
-var trained = LoraDslCli.Run(["train", "sotu-gpt2"], LoraDslRecipes.All, "gpt2-sotu");
+var trained = LoraDslCli.Run(["train", "sotu-gpt2", "--overwrite"], LoraDslRecipes.All, "gpt2-sotu");
 if (trained != 0) return trained;
 string[] sample = ["--prompt", "My fellow Americans,", "--max-new-tokens", "40", "--temperature", "0.8", "--top-k", "40", "--seed", "5"];
 Console.WriteLine("\n--- base (Moby Dick only) ---");

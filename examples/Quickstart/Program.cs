@@ -4,7 +4,8 @@ using LoraDsl.Cli;
 // with the saved adapter. With arguments it is the loradsl CLI (train, eval, predict, ...).
 if (args.Length > 0) return LoraDslCli.Run(args, LoraDslRecipes.All, "quickstart");
 
-var trained = LoraDslCli.Run(["train", "spam-minilm"], LoraDslRecipes.All, "quickstart");
+// --overwrite: running the main job again replaces its own earlier run (only a folder LoraDsl wrote as a run).
+var trained = LoraDslCli.Run(["train", "spam-minilm", "--overwrite"], LoraDslRecipes.All, "quickstart");
 if (trained != 0) return trained;
 return LoraDslCli.Run(
 [

@@ -225,19 +225,21 @@ public sealed record AdapterConfig
             TargetModulesPattern = target is JsonValue v && v.TryGetValue<string>(out var s) ? s : null,
             ExcludeModules = json["exclude_modules"] switch
             {
-                JsonArray excluded => [.. excluded.Select(n => n!.GetValue<string>())],
+                JsonArray excluded => Strings(excluded, "exclude_modules", path),
                 JsonValue one when one.TryGetValue<string>(out var single) => [single],
                 _ => null,
             },
             LayersToTransform = json["layers_to_transform"] switch
             {
-                JsonArray layers => [.. layers.Select(n => n!.GetValue<int>())],
+                JsonArray layers => [.. layers.Select(n => n is JsonValue l && l.TryGetValue<int>(out var layer)
+                    ? layer
+                    : throw new AdapterMismatchException($"Adapter config '{path}': layers_to_transform holds '{n?.ToJsonString()}', not a layer index."))],
                 JsonValue one when one.TryGetValue<int>(out var single) => [single],
                 _ => null,
             },
             LayersPattern = json["layers_pattern"] switch
             {
-                JsonArray patterns when patterns.Count > 0 => patterns[0]!.GetValue<string>(),
+                JsonArray patterns when patterns.Count > 0 => Strings(patterns, "layers_pattern", path)[0],
                 JsonValue one when one.TryGetValue<string>(out var single) => single,
                 _ => null,
             },

@@ -29,6 +29,7 @@ public static class RecipeSettingCatalog
         new SettingInfo("lora.use_dora", "Lora", "Dora", SettingKind.Boolean, "DoRA: a trained magnitude per output row."),
         new SettingInfo("lora.bias", "Lora", "Bias", SettingKind.Choice, "Which biases train (PEFT's bias).").WithChoices("none", "all", "lora_only"),
         new SettingInfo("lora.init", "Lora", "Init", SettingKind.Choice, "PEFT's init_lora_weights; pissa and olora change the base to a residual, and saved adapters are converted to plain LoRA.").WithChoices("default", "gaussian", "pissa", "olora"),
+        new SettingInfo("lora.pissa_iterations", "Lora", "PissaIterations", SettingKind.Integer, "PiSSA's fast SVD: subspace iterations (init pissa_niter_N); unset = exact SVD.").AtLeast(0),
         new SettingInfo("lora.modules_to_save", "Lora", "ModulesToSave", SettingKind.TextList, "Modules trained in full and saved with the adapter (PEFT's modules_to_save)."),
         new SettingInfo("lora.use_adalora", "Lora", "AdaLora", SettingKind.Boolean, "AdaLoRA: SVD-form adapters whose ranks are pruned from init_r to target_r on average (PEFT's ADALORA)."),
         new SettingInfo("lora.adalora.target_r", "Lora", "AdaLoraTargetR", SettingKind.Integer, "AdaLoRA target_r: the average rank per module at the end.").Positive(),

@@ -24,6 +24,9 @@ public sealed class LoraBuilder
 
     public LoraBuilder Init(LoraInit init) => Set(o => o with { Init = init });
 
+    /// <summary>PiSSA with a fast randomized SVD of <paramref name="iterations"/> subspace iterations (PEFT's "pissa_niter_N").</summary>
+    public LoraBuilder PissaIterations(int iterations) => Set(o => o with { PissaIterations = iterations });
+
     public LoraBuilder ModulesToSave(params string[] modules) => Set(o => o with { ModulesToSave = modules });
 
     /// <summary>AdaLoRA (PEFT's ADALORA): ranks pruned from init_r to target_r on average by importance.</summary>

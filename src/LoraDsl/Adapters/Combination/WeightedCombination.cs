@@ -107,8 +107,8 @@ static class WeightedCombination
         var position = q * (values.numel() - 1);
         var low = (long)Math.Floor(position);
         var high = Math.Min(low + 1, values.numel() - 1);
-        var lowValue = sorted[low].item<float>();
-        var highValue = sorted[high].item<float>();
+        var lowValue = Native.HostMemory.Item<float>(sorted[low]);
+        var highValue = Native.HostMemory.Item<float>(sorted[high]);
         return lowValue + (highValue - lowValue) * (position - low);
     }
 

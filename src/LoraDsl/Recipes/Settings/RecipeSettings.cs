@@ -37,6 +37,7 @@ public static class RecipeSettings
         Row("lora.use_dora", r => r.Lora.UseDora, (r, v, k) => r with { Lora = r.Lora with { UseDora = Bool(k, v) } }),
         Row("lora.bias", r => Choice(r.Lora.Bias), (r, v, k) => r with { Lora = r.Lora with { Bias = Choice<LoraBias>(k, v) } }),
         Row("lora.init", r => Choice(r.Lora.Init), (r, v, k) => r with { Lora = r.Lora with { Init = Choice<LoraInit>(k, v) } }),
+        Row("lora.pissa_iterations", r => r.Lora.PissaIterations, (r, v, k) => r with { Lora = r.Lora with { PissaIterations = OptionalInt(k, v) } }),
         Row("lora.modules_to_save", r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = List(v) } }),
         Row("lora.use_adalora", r => r.UseAdaLora, (r, v, k) => r with { UseAdaLora = Bool(k, v) }),
         Row("lora.adalora.target_r", r => r.AdaLora.TargetR, (r, v, k) => r with { AdaLora = r.AdaLora with { TargetR = Int(k, v) } }),
