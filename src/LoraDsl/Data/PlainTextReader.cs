@@ -9,6 +9,9 @@ public static class PlainTextReader
 
     public static IEnumerable<DataRecord> Read(string path)
     {
+        // A one-line document is kept as the line itself; only a second line starts a StringBuilder, so a huge
+        // single-line file is not copied twice more on its way to the tokenizer.
+        string? first = null;
         var document = new StringBuilder();
         var start = 0;
         var lineNumber = 0;
@@ -18,21 +21,25 @@ public static class PlainTextReader
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line))
             {
-                if (document.Length > 0) { any = true; yield return Record(document, path, start); }
+                if (first is not null) { any = true; var text = Take(ref first, document); yield return Record(text, path, start); }
                 continue;
             }
-            if (document.Length == 0) start = lineNumber;
-            else document.Append('\n');
-            document.Append(line);
+            if (first is null) { start = lineNumber; first = line; continue; }
+            if (document.Length == 0) document.Append(first);
+            document.Append('\n').Append(line);
         }
-        if (document.Length > 0) { any = true; yield return Record(document, path, start); }
+        if (first is not null) { any = true; var text = Take(ref first, document); yield return Record(text, path, start); }
         if (!any) throw new DataFormatException(path, 1, "the file has no text.");
     }
 
-    static DataRecord Record(StringBuilder document, string path, int line)
+    static string Take(ref string? first, StringBuilder document)
     {
-        var text = document.ToString();
+        var text = document.Length > 0 ? document.ToString() : first!;
         document.Clear();
-        return new DataRecord(new Dictionary<string, string?> { [TextField] = text }, path, line);
+        first = null;
+        return text;
     }
+
+    static DataRecord Record(string text, string path, int line) =>
+        new(new Dictionary<string, string?> { [TextField] = text }, path, line);
 }

@@ -60,6 +60,12 @@ public sealed class TextTokenizer : ITextTokenizer
     // The data pipeline adds BOS/EOS itself, so it sees the text's tokens alone.
     IReadOnlyList<int> ITextTokenizer.Encode(string text) => Encode(text, addSpecialTokens: false);
 
+    // SentencePiece prepends its own "▁" to every call, so a piece after the first drops the space it was cut
+    // before and the dummy prefix stands in for it; ids can still differ where a merge would span the cut.
+    IEnumerable<IReadOnlyList<int>> ITextTokenizer.EncodeLong(string text) =>
+        TextChunker.Pieces(text).Select((piece, i) =>
+            Encode(Kind == TokenizerKind.SentencePiece && i > 0 && piece.StartsWith(' ') ? piece[1..] : piece, addSpecialTokens: false));
+
     string ITextTokenizer.Decode(IEnumerable<int> ids) => Decode(ids);
 
     int ITextTokenizer.PadId => PadId ?? EosId ?? 0;
