@@ -4,7 +4,7 @@ namespace LoraDsl.Data;
 /// Concatenates documents ([bos] tokens eos ...) and cuts the stream into blocks of MaxTokens; labels
 /// equal the inputs and the loss shifts them, so every position predicts the next token.
 /// </summary>
-public static class CausalLanguageModelPacker
+internal static class CausalLanguageModelPacker
 {
     public static IReadOnlyList<TokenizedExample> Pack(IEnumerable<DataRecord> records, ITextTokenizer tokenizer, DataOptions options)
     {
