@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-023 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-026 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -25,7 +25,8 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.NotAnArchitecture, DiagnosticDescriptors.MalformedLayers, DiagnosticDescriptors.SettingOutOfRange,
         DiagnosticDescriptors.SettingUnusual, DiagnosticDescriptors.UnknownSetting, DiagnosticDescriptors.SettingValueUnreadable,
         DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
-        DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect,
+        DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
+        DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
     ];
 
     public override void Initialize(AnalysisContext context)

@@ -322,6 +322,104 @@ public sealed class AnalyzerTests
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerWarning("LORA016").WithLocation(3));
 
     [Fact]
+    public Task LORA024_AdaLoraWithDora() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        [Lora(UseDora = true)]
+        public partial class R
+        {
+            // Reported on the later of the two: AdaLoRA, stated after the attribute's DoRA.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.{|#0:AdaLora|}().Target("q_proj"));
+        }
+
+        [LoraRecipe("s", typeof(Llama))]
+        public partial class S
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().Target("q_proj").{|#1:Dora|}());
+        }
+
+        [LoraRecipe("off", typeof(Llama))]
+        public partial class Off
+        {
+            // DoRA turned off again by a later statement: fine.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Dora().AdaLora().Dora(false).Target("q_proj"));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA024").WithLocation(0)
+            .WithMessage("AdaLoRA does not support DoRA (PEFT refuses the combination too): turn one of them off"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA024").WithLocation(1));
+
+    [Fact]
+    public Task LORA025_AdaLoraRanksAndScheduleThatCannotWork() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Llama))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().AdaLoraTargetR(16).AdaLoraInitR({|#0:8|}).Target("q_proj"));
+        }
+
+        [LoraRecipe("defaults", typeof(Llama))]
+        public partial class Defaults
+        {
+            // init_r unset: its default 12 is below 16.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().AdaLoraTargetR({|#1:16|}).Target("q_proj"));
+        }
+
+        [LoraRecipe("schedule", typeof(Llama))]
+        public partial class Schedule
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().AdaLoraTotalStep(100).AdaLoraTInit(60).AdaLoraTFinal({|#2:40|}).Target("q_proj"));
+        }
+
+        [LoraRecipe("fine", typeof(Llama))]
+        public partial class Fine
+        {
+            // A schedule with a budgeting phase, a total_step that is no constant, or AdaLoRA off: nothing to say.
+            static void Configure(RecipeBuilder r) => r
+                .Lora(l => l.AdaLora().AdaLoraTargetR(4).AdaLoraInitR(8).AdaLoraTotalStep(100).AdaLoraTInit(50).AdaLoraTFinal(49).Target("q_proj"));
+        }
+
+        [LoraRecipe("unknown", typeof(Llama))]
+        public partial class Unknown
+        {
+            static int steps = 10;
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().AdaLoraTotalStep(steps).AdaLoraTInit(60).AdaLoraTFinal(40).Target("q_proj"));
+        }
+
+        [LoraRecipe("off", typeof(Llama))]
+        public partial class Off
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLoraTargetR(16).AdaLoraInitR(8).Target("q_proj"));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA025").WithLocation(0)
+            .WithMessage("AdaLoRA's target_r (16) must not exceed init_r (8): the rank budget only shrinks"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA025").WithLocation(1)
+            .WithMessage("AdaLoRA's target_r (16) must not exceed init_r (12): the rank budget only shrinks"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA025").WithLocation(2)
+            .WithMessage("AdaLoRA's schedule leaves no budgeting phase: tinit (60) + tfinal (40) must be below total_step (100); decrease tinit/tfinal or increase total_step"));
+
+    [Fact]
+    public Task LORA026_NeftuneWithoutInputEmbeddings() => Verify.Analyzer(Usings + """
+        [LoraArchitecture("bare")]
+        [LoraModule("q", "layers.{layer}.q", ModuleKind.Linear, ModuleRole.Query)]
+        public static partial class Bare;
+
+        [LoraRecipe("r", typeof(Bare))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target("q")).Training(t => t.Neftune({|#0:5|}));
+        }
+
+        [LoraRecipe("llama", typeof(Llama))]
+        public partial class WithEmbeddings
+        {
+            // LLaMA declares embed_tokens (role Embedding): fine.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target("q_proj")).Training(t => t.Neftune(5));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA026").WithLocation(0)
+            .WithMessage("NEFTune adds noise to the input embeddings, but architecture 'bare' declares no module of role Embedding; remove training.neftune_alpha or declare the embedding module"));
+
+    [Fact]
     public Task ValidRecipes_ReportNothing_AndNonConstantsAreLeftToRunTime() => Verify.Analyzer(Usings + """
         [LoraRecipe("gpt", typeof(Gpt2), KnownDepth = 12)]
         [Lora(Rank = 8, Alpha = 16, Dropout = 0.1)]

@@ -54,6 +54,12 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SettingHasNoEffect = Warning("LORA023", "Setting has no effect", DslMessages.SettingHasNoEffect);
 
+    public static readonly DiagnosticDescriptor AdaLoraWithDora = Error("LORA024", "AdaLoRA with DoRA", DslMessages.AdaLoraWithDora);
+
+    public static readonly DiagnosticDescriptor AdaLoraScheduleImpossible = Error("LORA025", "AdaLoRA ranks or schedule cannot work", "{0}");
+
+    public static readonly DiagnosticDescriptor NeftuneWithoutEmbeddings = Error("LORA026", "NEFTune on an architecture without input embeddings", DslMessages.NeftuneWithoutEmbeddings);
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

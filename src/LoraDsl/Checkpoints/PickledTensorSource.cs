@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Checkpoints;
 
 /// <summary>Tensors of a PyTorch pickle (<c>pytorch_model.bin</c>), read whole through TorchSharp.PyBridge.</summary>
-public sealed class PickledTensorSource : CheckpointTensorSource
+internal sealed class PickledTensorSource : CheckpointTensorSource
 {
     readonly Dictionary<string, (Tensor Tensor, string File)> tensors = new(StringComparer.Ordinal);
 

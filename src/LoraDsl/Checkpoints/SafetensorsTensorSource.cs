@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Checkpoints;
 
 /// <summary>Tensors from one or more safetensors files (a single file or the shards of an index).</summary>
-public sealed class SafetensorsTensorSource : CheckpointTensorSource
+internal sealed class SafetensorsTensorSource : CheckpointTensorSource
 {
     readonly Dictionary<string, SafetensorsFile> owner = new(StringComparer.Ordinal);
 

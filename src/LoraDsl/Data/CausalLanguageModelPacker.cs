@@ -10,7 +10,7 @@ namespace LoraDsl.Data;
 /// packed ids rather than with the tokenizer's working objects for a whole (possibly huge, single-line) file.
 /// Documents up to that length get exactly the ids of one Encode call.
 /// </remarks>
-public static class CausalLanguageModelPacker
+internal static class CausalLanguageModelPacker
 {
     public static IReadOnlyList<TokenizedExample> Pack(IEnumerable<DataRecord> records, ITextTokenizer tokenizer, DataOptions options)
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace LoraDsl.Data;
 
 /// <summary>text → truncated token ids, label → class index.</summary>
-public static class ClassificationEncoder
+internal static class ClassificationEncoder
 {
     /// <summary>Label names in index order: the given ones, or the sorted distinct values (numerically when all are integers).</summary>
     public static IReadOnlyList<string> ResolveLabels(IEnumerable<DataRecord> records, DataOptions options)

@@ -3,7 +3,7 @@ using System.Text;
 namespace LoraDsl.Data;
 
 /// <summary>Reads RFC 4180 CSV with a header row: quoted fields, doubled quotes, newlines inside quotes.</summary>
-public static class CsvReader
+internal static class CsvReader
 {
     public static IEnumerable<DataRecord> Read(string path)
     {

@@ -1,7 +1,7 @@
 namespace LoraDsl.Data;
 
 /// <summary>Picks the reader for a file from <see cref="DataFormat"/> or, for Auto, the extension.</summary>
-public static class DataFileReader
+internal static class DataFileReader
 {
     public static DataFormat Resolve(string path, DataFormat format) =>
         format != DataFormat.Auto

@@ -7,8 +7,8 @@ public interface ITextTokenizer
     IReadOnlyList<int> Encode(string text);
 
     /// <summary>
-    /// Token ids of a text that may be very long, one list per piece of <see cref="TextChunker.Pieces"/>: a text
-    /// of at most <see cref="TextChunker.MaxChars"/> chars is one <see cref="Encode"/> call; a longer one is split
+    /// Token ids of a text that may be very long, one list per piece: a text
+    /// of at most 65,536 chars is one <see cref="Encode"/> call; a longer one is split
     /// right before spaces, which keeps byte-level BPE ids identical (elsewhere ids may differ at the cuts).
     /// </summary>
     IEnumerable<IReadOnlyList<int>> EncodeLong(string text) => TextChunker.Pieces(text).Select(Encode);

@@ -1,7 +1,7 @@
 namespace LoraDsl.Data;
 
 /// <summary>Alpaca prompt + response + eos; prompt tokens get label -100 so only the response is trained.</summary>
-public static class InstructionEncoder
+internal static class InstructionEncoder
 {
     /// <summary>The example, or null when truncation to MaxTokens leaves no response token to train.</summary>
     public static TokenizedExample? Encode(DataRecord record, ITextTokenizer tokenizer, DataOptions options)

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace LoraDsl.Data;
 
 /// <summary>Reads JSONL: one JSON object per line, blank lines skipped; scalar fields become text.</summary>
-public static class JsonLinesReader
+internal static class JsonLinesReader
 {
     public static IEnumerable<DataRecord> Read(string path)
     {

@@ -4,7 +4,7 @@ namespace LoraDsl.Data;
 /// Counts the classes found in classification data and spots the one a typo made: a class far rarer than the
 /// others whose name is one or two edits (or only case) away from a common class.
 /// </summary>
-public static class LabelCensus
+internal static class LabelCensus
 {
     /// <summary>A warning listing every class and its count, or null when no class looks like a typo of another.</summary>
     public static string? Warning(IReadOnlyList<string> labels, IEnumerable<TokenizedExample> examples, IReadOnlyList<string> files)

@@ -3,7 +3,7 @@ using System.Text;
 namespace LoraDsl.Data;
 
 /// <summary>Reads plain text as documents separated by blank lines; each becomes a record with field "text".</summary>
-public static class PlainTextReader
+internal static class PlainTextReader
 {
     public const string TextField = "text";
 

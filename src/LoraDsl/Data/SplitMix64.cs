@@ -4,7 +4,7 @@ namespace LoraDsl.Data;
 /// A seeded PRNG whose whole state is one number, so shuffles are the same on every runtime and a
 /// checkpoint can store it (System.Random's algorithm is not a documented contract).
 /// </summary>
-public sealed class SplitMix64
+internal sealed class SplitMix64
 {
     public SplitMix64(ulong state) => State = state;
 

@@ -4,7 +4,7 @@ namespace LoraDsl.Data;
 /// Cuts a long text into pieces of bounded length so a tokenizer never sees the whole of a huge document at once
 /// (a 50 MB single-line file made the tokenizer's intermediate objects peak at about 67 times the file).
 /// </summary>
-public static class TextChunker
+internal static class TextChunker
 {
     /// <summary>Longest piece, in UTF-16 chars, handed to a tokenizer in one call.</summary>
     public const int MaxChars = 64 * 1024;

@@ -49,6 +49,12 @@ public static class DslMessages
     /// <summary>{0} the data task.</summary>
     public const string NoEffectBecauseNotClassification = "the data task is '{0}', and labels are read for classification only";
     public const string AdaLoraWithDora = "AdaLoRA does not support DoRA (PEFT refuses the combination too): turn one of them off";
+    /// <summary>{0} target_r, {1} init_r.</summary>
+    public const string AdaLoraTargetAboveInit = "AdaLoRA's target_r ({0}) must not exceed init_r ({1}): the rank budget only shrinks";
+    /// <summary>{0} tinit, {1} tfinal, {2} total_step.</summary>
+    public const string AdaLoraNoBudgetPhase = "AdaLoRA's schedule leaves no budgeting phase: tinit ({0}) + tfinal ({1}) must be below total_step ({2}); decrease tinit/tfinal or increase total_step";
+    /// <summary>{0} the architecture's name.</summary>
+    public const string NeftuneWithoutEmbeddings = "NEFTune adds noise to the input embeddings, but architecture '{0}' declares no module of role Embedding; remove training.neftune_alpha or declare the embedding module";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>

@@ -6,7 +6,7 @@ namespace LoraDsl.Models;
 /// Masks and positions for causal self-attention with an optional KV cache, padding mask and
 /// sliding window (Mistral). Boolean masks: true means "may attend", as SDPA reads them.
 /// </summary>
-public static class CausalMask
+internal static class CausalMask
 {
     /// <summary>
     /// The padding mask over past + current tokens [batch, past + query]; a mask of only the

@@ -6,7 +6,7 @@ using LoraDsl.Checkpoints;
 namespace LoraDsl.Models;
 
 /// <summary>Typed reads of config.json fields; a wrong or missing field names the file and the field.</summary>
-public static class ConfigFields
+internal static class ConfigFields
 {
     /// <summary>An integer field that must fit in 32 bits (sizes, counts, ids): a larger value is an error, never truncated.</summary>
     public static int Int(JsonObject raw, string field, string? path, int? fallback = null)

@@ -108,7 +108,7 @@ public sealed record RecipeDefinition(
         }
         if (UseAdaLora && Lora.UseDora) throw new RecipeValidationException(DslMessages.AdaLoraWithDora);
         if (UseAdaLora && AdaLora.TargetR > AdaLora.InitR)
-            throw new RecipeValidationException($"AdaLoRA's target_r ({AdaLora.TargetR}) must not exceed init_r ({AdaLora.InitR}).");
+            throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.AdaLoraTargetAboveInit, AdaLora.TargetR, AdaLora.InitR));
         Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
         return warnings;
     }

@@ -1,7 +1,7 @@
 namespace LoraDsl.Training;
 
 /// <summary>Writes a file or a whole folder so that a crash leaves either the old or the new version, never half of one.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
 

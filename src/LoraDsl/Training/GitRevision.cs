@@ -1,7 +1,7 @@
 namespace LoraDsl.Training;
 
 /// <summary>Reads the checked-out commit from .git without running git (plain repos, worktrees, packed refs).</summary>
-public static class GitRevision
+internal static class GitRevision
 {
     /// <summary>The commit id and branch (null when detached) of the repository holding <paramref name="directory"/>, or null outside one.</summary>
     public static (string Commit, string? Branch)? Read(string directory)

@@ -150,6 +150,31 @@ public sealed class RecipeSettingsParsingTests
     }
 
     [Fact]
+    public void QuantizationBuilder_Nf4AndFp4_StateTheDataType()
+    {
+        var (model, _, source) = Parse("""
+            using LoraDsl.Architectures;
+            using LoraDsl.Quantization;
+            using LoraDsl.Recipes;
+
+            [LoraRecipe("r", typeof(Llama))]
+            public partial class R
+            {
+                static void Configure(RecipeBuilder r) => r
+                    .Quantization(q => q.Nf4().DoubleQuant().BlockSize(64).Fp4().DataType(FourBitDataType.Nf4));
+            }
+            """);
+
+        Assert.Equal(
+            [
+                ("quantization.type", "nf4", null), ("quantization.double_quant", "true", null), ("quantization.blocksize", "64", 64),
+                ("quantization.type", "fp4", null), ("quantization.type", "nf4", null),
+            ],
+            Rows(model));
+        Assert.Equal("Fp4", SpanText(source, model.Settings[3]));
+    }
+
+    [Fact]
     public void BrokenCode_ParsesWithoutThrowing()
     {
         var (model, _, _) = Parse("""

@@ -8,7 +8,7 @@ namespace LoraDsl.Interop.Onnx;
 /// keeps the names of biases, LayerNorms and embeddings, but gives MatMul weights numeric names
 /// and stores them as [in, out]; each is named after the bias its MatMul's output is added to.
 /// </summary>
-public static class OnnxBertWeights
+internal static class OnnxBertWeights
 {
     const int OnnxFloat = 1, OnnxInt64 = 7;
 

@@ -7,7 +7,7 @@ namespace LoraDsl.Interop.Onnx;
 /// The parts of an ONNX <c>ModelProto</c> needed to import weights: the main graph's nodes,
 /// initializers and input/output names. Field numbers follow onnx.proto.
 /// </summary>
-public sealed class OnnxGraph
+internal sealed class OnnxGraph
 {
     OnnxGraph(string source) => Source = source;
 

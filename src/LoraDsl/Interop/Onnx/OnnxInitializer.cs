@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Interop.Onnx;
 
 /// <summary>A constant tensor stored in an ONNX graph (a weight): its name, shape and little-endian data.</summary>
-public sealed class OnnxInitializer(string name, long[] dims, int dataType, byte[] data)
+internal sealed class OnnxInitializer(string name, long[] dims, int dataType, byte[] data)
 {
     /// <summary>ONNX TensorProto.DataType codes this reader converts.</summary>
     const int Float = 1, Int32 = 6, Int64 = 7, Double = 11;
