@@ -22,11 +22,5 @@ public sealed record RecipeShape(bool Accumulates, bool Evaluates, bool Neftune,
 
     private static bool Mentions(RecipeModel recipe, string key) => Last(recipe, key) is not null;
 
-    private static SettingValue? Last(RecipeModel recipe, string key)
-    {
-        SettingValue? last = null;
-        foreach (var setting in recipe.Settings)
-            if (setting.Key == key) last = setting;
-        return last;
-    }
+    private static SettingValue? Last(RecipeModel recipe, string key) => SettingValues.Last(recipe.Settings, key);
 }

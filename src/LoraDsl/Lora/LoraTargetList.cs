@@ -16,7 +16,7 @@ public sealed class LoraTargetList(PretrainedModel model) : IAdapterPlacer
     public void Place(string modulePath, ModuleKind kind, FusedPart? part)
     {
         if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D))
-            throw new TargetResolutionException($"Module '{modulePath}' is a {kind}; LoRA adapts Linear and Conv1D modules.");
+            throw new TargetResolutionException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.ModuleKindNotAdaptable, modulePath, kind));
         targets.Add(part is null ? new LoraTarget(modulePath) : new LoraTarget(modulePath, SlicesOf(modulePath, part)));
     }
 

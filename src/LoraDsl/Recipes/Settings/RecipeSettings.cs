@@ -27,7 +27,7 @@ public static class RecipeSettings
             {
                 "bf16" => TorchSharp.torch.ScalarType.BFloat16,
                 "fp32" => TorchSharp.torch.ScalarType.Float32,
-                _ => throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.SettingNeedsChoice, k, "bf16, fp32", v)),
+                _ => throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsChoice, k, "bf16, fp32", v)),
             } } }),
         Row("quantization.skip_modules", r => r.Quantization.SkipModules, (r, v) => r with { Quantization = r.Quantization with { SkipModules = List(v) } }),
         Row("lora.r", r => r.Lora.Rank, (r, v, k) => r with { Lora = r.Lora with { Rank = Int(k, v) } }),
@@ -97,8 +97,8 @@ public static class RecipeSettings
         foreach (var setting in All)
             if (setting.Info.Matches(key)) return setting;
         var close = DslMessages.Closest(key, All.SelectMany(r => r.Info.Aliases.Prepend(r.Key)));
-        var suggestion = close is null ? "" : $" (did you mean '{All.First(r => r.Info.Matches(close)).Key}'?)";
-        throw new RecipeValidationException($"Recipe '{recipeName}' has no setting '{key}'{suggestion}; known keys: {string.Join(", ", Keys)}.");
+        var suggestion = DslMessages.SettingSuggestion(close is null ? null : All.First(r => r.Info.Matches(close)).Key);
+        throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.UnknownSetting, recipeName, key, suggestion, string.Join(", ", Keys)));
     }
 
     static RecipeSetting Row(string key, Func<RecipeDefinition, object?> read, Func<RecipeDefinition, string, string, RecipeDefinition> write) =>
@@ -110,21 +110,21 @@ public static class RecipeSettings
     static int Int(string key, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result)
             ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs an integer, got '{value}'.");
+            : throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsInteger, key, value));
 
     static int? OptionalInt(string key, string value) => IsNone(value) ? null : Int(key, value);
 
     static double Number(string key, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var result)
             ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs a number, got '{value}'.");
+            : throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsNumber, key, value));
 
     static double? OptionalNumber(string key, string value) => IsNone(value) ? null : Number(key, value);
 
     static bool Bool(string key, string value) =>
         bool.TryParse(value, out var result)
             ? result
-            : throw new RecipeValidationException($"Setting '{key}' needs true or false, got '{value}'.");
+            : throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsBoolean, key, value));
 
     static Precision Precision(string key, string value)
     {
