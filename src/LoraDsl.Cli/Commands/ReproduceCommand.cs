@@ -31,6 +31,8 @@ static class ReproduceCommand
                 problems.Add($"the recipe '{record.RecipeName}' source changed (run.json: {record.SourceSha256[..12]}…, this build: {current?[..Math.Min(12, current.Length)]}…)");
             foreach (var file in record.ChangedDataFiles())
                 problems.Add(File.Exists(file) ? $"data file '{file}' changed since the run (SHA-256 differs)" : $"data file '{file}' no longer exists");
+            foreach (var file in record.ChangedStartAdapters())
+                problems.Add(File.Exists(file) ? $"starting adapter '{file}' changed since the run (SHA-256 differs)" : $"starting adapter '{file}' no longer exists");
             if (problems.Count > 0 && !parsed.GetValue(force))
             {
                 Console.Error.WriteLine($"error: cannot reproduce {record.RunFile}: {string.Join("; ", problems)}. Pass --force to run anyway.");

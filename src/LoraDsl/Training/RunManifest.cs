@@ -19,7 +19,7 @@ public static class RunManifest
 
     /// <summary>
     /// run.json of a recipe run: the recipe (name, source hash, generator version), every setting as resolved and the
-    /// overrides that changed them, the targets placed, seed, data files with their hashes, the base checkpoint's
+    /// overrides that changed them, the targets placed, seed, data files and starting adapters with their hashes, the base checkpoint's
     /// identity, package versions, device and the git commit with its dirty flag.
     /// </summary>
     public static JsonObject Build(RecipeDefinition recipe, PreparedDataset? data, string baseModelDirectory,
@@ -57,6 +57,16 @@ public static class RunManifest
             ["lora"] = Serialize(recipe.Lora),
             ["data_files"] = new JsonArray([.. (data?.Files ?? recipe.Data.Files).Select(f => (JsonNode)FileIdentity(f))]),
             ["base_model"] = BaseModel(baseModelDirectory),
+            // The saved adapters the run started from (r.StartFrom): their weights are an input like the data.
+            ["start_adapters"] = recipe.Start is { } start
+                ? new JsonArray([.. start.Adapters.Select(a => (JsonNode)new JsonObject
+                {
+                    ["name"] = a.Name,
+                    ["weight"] = a.Weight,
+                    ["recipe"] = a.Recipe,
+                    ["file"] = FileIdentity(Path.Combine(a.Directory, Adapters.AdapterFiles.WeightsFile)),
+                })])
+                : null,
             ["resumed_from"] = resumedFrom is null ? null : Path.GetFullPath(resumedFrom),
         };
         if (data is not null)

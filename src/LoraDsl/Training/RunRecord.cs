@@ -11,6 +11,9 @@ public sealed record RunRecord(
     IReadOnlyList<KeyValuePair<string, string>> Overrides,
     IReadOnlyList<(string Path, string? Sha256)> DataFiles)
 {
+    /// <summary>The weights files of the adapters the run started from (<c>r.StartFrom</c>), with their hashes.</summary>
+    public IReadOnlyList<(string Path, string? Sha256)> StartAdapterFiles { get; init; } = [];
+
     /// <summary>Reads run.json; a file that is not one LoraDsl wrote is a <see cref="TrainingCheckpointException"/> naming it.</summary>
     public static RunRecord Read(string runFile)
     {
@@ -23,7 +26,12 @@ public sealed record RunRecord(
                 .Select(o => new KeyValuePair<string, string>(o!["key"]!.GetValue<string>(), o["value"]!.GetValue<string>())).ToList();
             var data = (root["data_files"]?.AsArray() ?? [])
                 .Select(f => (f!["path"]!.GetValue<string>(), f["sha256"]?.GetValue<string>())).ToList();
-            return new RunRecord(Path.GetFullPath(runFile), name, root["recipe"]?["source_sha256"]?.GetValue<string>(), overrides, data);
+            var starts = (root["start_adapters"]?.AsArray() ?? [])
+                .Select(a => a!["file"]!).Select(f => (f["path"]!.GetValue<string>(), f["sha256"]?.GetValue<string>())).ToList();
+            return new RunRecord(Path.GetFullPath(runFile), name, root["recipe"]?["source_sha256"]?.GetValue<string>(), overrides, data)
+            {
+                StartAdapterFiles = starts,
+            };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
         {
@@ -60,6 +68,11 @@ public sealed record RunRecord(
     }
 
     /// <summary>Data files whose content differs from (or no longer exists as) what run.json recorded.</summary>
-    public IReadOnlyList<string> ChangedDataFiles() =>
-        [.. DataFiles.Where(f => !File.Exists(f.Path) || (f.Sha256 is not null && RunManifest.FileSha256(f.Path) != f.Sha256)).Select(f => f.Path)];
+    public IReadOnlyList<string> ChangedDataFiles() => Changed(DataFiles);
+
+    /// <summary>Starting adapters' weights that differ from (or no longer exist as) what run.json recorded.</summary>
+    public IReadOnlyList<string> ChangedStartAdapters() => Changed(StartAdapterFiles);
+
+    static IReadOnlyList<string> Changed(IReadOnlyList<(string Path, string? Sha256)> files) =>
+        [.. files.Where(f => !File.Exists(f.Path) || (f.Sha256 is not null && RunManifest.FileSha256(f.Path) != f.Sha256)).Select(f => f.Path)];
 }

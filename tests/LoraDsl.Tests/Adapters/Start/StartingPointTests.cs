@@ -65,6 +65,14 @@ public class StartingPointTests
         Assert.NotEqual(first.Before!.Loss, next.Before.Loss);
         Assert.Equal(TrainingStatus.Completed, next.Training.Status);
         Assert.NotEqual(next.Before.Loss, next.Training.Evaluations[^1].Loss);
+
+        // run.json records the start's weights like a data file, and reproduce sees when they change.
+        var record = RunRecord.Read(Path.Combine(root, "next", RunManifest.FileName));
+        var weights = Path.GetFullPath(Path.Combine(first.AdapterDirectory!, AdapterFiles.WeightsFile));
+        Assert.Equal([(weights, RunManifest.FileSha256(weights))], record.StartAdapterFiles);
+        Assert.Empty(record.ChangedStartAdapters());
+        File.AppendAllText(weights, " ");
+        Assert.Equal([weights], record.ChangedStartAdapters());
     }
 
     [Fact]
