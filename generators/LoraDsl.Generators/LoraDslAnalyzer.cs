@@ -26,7 +26,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SettingUnusual, DiagnosticDescriptors.UnknownSetting, DiagnosticDescriptors.SettingValueUnreadable,
         DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
         DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
-        DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
+        DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings, DiagnosticDescriptors.EmbeddingLoraIsPlain,
     ];
 
     public override void Initialize(AnalysisContext context)

@@ -60,6 +60,9 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NeftuneWithoutEmbeddings = Error("LORA026", "NEFTune on an architecture without input embeddings", DslMessages.NeftuneWithoutEmbeddings);
 
+    /// <summary>The message is one of DslMessages.DoraOnEmbedding/ResidualInitOnEmbedding/AdaLoraOnEmbedding/SliceOfEmbedding, formatted.</summary>
+    public static readonly DiagnosticDescriptor EmbeddingLoraIsPlain = Error("LORA029", "Embedding LoRA is plain LoRA", "{0}");
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
