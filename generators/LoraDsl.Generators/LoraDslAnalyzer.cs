@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-028 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-029 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -27,7 +27,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
         DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
         DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
-        DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible,
+        DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible, DiagnosticDescriptors.EmbeddingLoraIsPlain,
     ];
 
     public override void Initialize(AnalysisContext context)

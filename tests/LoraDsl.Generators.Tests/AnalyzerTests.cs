@@ -252,20 +252,26 @@ public sealed class AnalyzerTests
             .WithMessage("Data task 'classification' does not fit architecture 'llama': it has no sequence-classification head (a module with role Classifier); use 'causal_lm' or 'instruction' with this architecture"));
 
     [Fact]
-    public Task LORA021_LoraOnAnEmbedding() => Verify.Analyzer(Usings + """
-        [LoraRecipe("r", typeof(Llama))]
-        [Target({|LORA021:"embed_tokens"|})]
+    public Task LORA021_LoraOnAModuleKindItCannotAdapt() => Verify.Analyzer(Usings + """
+        [LoraArchitecture("normed")]
+        [LoraModule("q", "layers.{layer}.q", ModuleKind.Linear, ModuleRole.Query)]
+        [LoraModule("norm", "norm", (ModuleKind)7, ModuleRole.Output)]
+        public static partial class Normed;
+
+        [LoraRecipe("r", typeof(Normed))]
+        [Target({|#0:"norm"|})]
+        [Target("q")]
         public partial class R;
 
         [LoraRecipe("s", typeof(Llama))]
         public partial class S
         {
-            // AllLinear leaves the embedding out.
-            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target({|#0:ModuleRole.Embedding|}).Preset(Preset.AllLinear));
+            // Targeting an embedding is fine; AllLinear leaves it out.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target("embed_tokens").Preset(Preset.AllLinear));
         }
         """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA021").WithLocation(0)
-            .WithMessage("Module 'model.embed_tokens' (Embedding) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets"));
+            .WithMessage("Module 'norm' (7) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets"));
 
     [Fact]
     public Task LORA022_DoraOnAFusedSlice() => Verify.Analyzer(Usings + """
@@ -418,6 +424,50 @@ public sealed class AnalyzerTests
         """, null,
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA026").WithLocation(0)
             .WithMessage("NEFTune adds noise to the input embeddings, but architecture 'bare' declares no module of role Embedding; remove training.neftune_alpha or declare the embedding module"));
+
+    [Fact]
+    public Task LORA029_DoraPissaAdaLoraAndSlicesOnAnEmbedding() => Verify.Analyzer(Usings + """
+        [LoraRecipe("dora", typeof(Llama))]
+        [Lora(UseDora = true)]
+        [Target({|#0:"embed_tokens"|})]
+        [Target("q_proj")]
+        public partial class Dora;
+
+        [LoraRecipe("pissa", typeof(Gpt2))]
+        public partial class Pissa
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Init(LoraDsl.Lora.LoraInit.Pissa).Target({|#1:ModuleRole.Embedding|}).Target("c_attn"));
+        }
+
+        [LoraRecipe("adalora", typeof(Llama))]
+        public partial class AdaLora
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.AdaLora().Target("q_proj").Target({|#2:Llama.EmbedTokens|}));
+        }
+
+        [LoraArchitecture("fused-table")]
+        [LoraFusedModule("tables", "tables", ModuleKind.Embedding, ModuleRole.Embedding, ModuleRole.Head)]
+        public static partial class FusedTable;
+
+        [LoraRecipe("slice", typeof(FusedTable))]
+        [Target({|#3:ModuleRole.Embedding|})]
+        public partial class Slice;
+
+        [LoraRecipe("plain", typeof(Llama))]
+        public partial class Plain
+        {
+            // Gaussian init, DoRA turned off again, and a whole fused table: plain LoRA, nothing to say.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Init(LoraDsl.Lora.LoraInit.Gaussian).Dora().Dora(false).Target("embed_tokens"));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA029").WithLocation(0)
+            .WithMessage("DoRA supports Linear and Conv1D modules only; module 'model.embed_tokens' is an Embedding: drop it from the targets or disable DoRA (lora.use_dora)"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA029").WithLocation(1)
+            .WithMessage("lora.init=pissa starts LoRA from the weight's SVD on Linear and Conv1D modules only; module 'transformer.wte' is an Embedding, where LoRA is plain (as in PEFT): drop it from the targets or use lora.init=default or gaussian"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA029").WithLocation(2)
+            .WithMessage("AdaLoRA adapts Linear and Conv1D modules only (as PEFT's AdaLoraModel); module 'model.embed_tokens' is an Embedding: drop it from the targets or turn AdaLoRA off (lora.use_adalora)"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA029").WithLocation(3)
+            .WithMessage("Module 'tables' is an Embedding: LoRA there covers every output column, not a slice; target the whole module"));
 
     [Fact]
     public Task ValidRecipes_ReportNothing_AndNonConstantsAreLeftToRunTime() => Verify.Analyzer(Usings + """

@@ -48,6 +48,63 @@ public sealed class GeneratorSnapshotTests
     }
 
     [Fact]
+    public async Task EmbeddingTargets_CompileWithoutDiagnostics_AndTheEmittedRecipeSelectsTheEmbedding()
+    {
+        const string source = """
+            using LoraDsl.Architectures;
+            using LoraDsl.Dsl;
+            using LoraDsl.Recipes;
+
+            namespace Samples;
+
+            [LoraRecipe("embed-llama", typeof(Llama), Model = "models/tiny-llama")]
+            [Target("embed_tokens")]
+            public partial class EmbedRecipe
+            {
+                static void Configure(RecipeBuilder r) => r.Lora(l => l.Rank(4).Target(Llama.QProj));
+            }
+
+            [LoraRecipe("embed-gpt2", typeof(Gpt2), Model = "models/gpt2")]
+            public partial class WteRecipe
+            {
+                static void Configure(RecipeBuilder r) => r.Lora(l => l.Target(ModuleRole.Embedding).Target("c_attn"));
+            }
+            """;
+        await Verify.Analyzer(source);
+        var (output, generated) = TestCompilation.Generate(("EmbedRecipe.cs", source));
+        Assert.Empty(TestCompilation.Errors(output));
+        Assert.Contains(".Target(\"embed_tokens\")", generated["Samples.EmbedRecipe.Recipe.g.cs"]);
+
+        // Run the emitted Definition: its targets select the embedding whole (no fused part) beside q_proj in every layer,
+        // which the architecture's ApplyLora turns into placer.Place("model.embed_tokens", ModuleKind.Embedding, null).
+        using var image = new MemoryStream();
+        Assert.True(output.Emit(image).Success);
+        var context = new System.Runtime.Loader.AssemblyLoadContext("embed-recipes", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(image.ToArray()));
+            LoraDsl.Dsl.TargetPlan Plan(string type, LoraDsl.Dsl.ArchitectureDescriptor architecture)
+            {
+                var definition = (LoraDsl.Recipes.RecipeDefinition)assembly.GetType(type)!.GetProperty("Definition")!.GetValue(null)!;
+                return definition.Targets.Resolve(architecture, 2);
+            }
+            var llama = Plan("Samples.EmbedRecipe", LoraDsl.Architectures.Llama.Descriptor);
+            Assert.True(llama.Selects(LoraDsl.Architectures.Llama.EmbedTokens, null, out var embedPart));
+            Assert.Null(embedPart);
+            Assert.True(llama.Selects(LoraDsl.Architectures.Llama.QProj, 1, out _));
+            var gpt2 = Plan("Samples.WteRecipe", LoraDsl.Architectures.Gpt2.Descriptor);
+            Assert.True(gpt2.Selects(LoraDsl.Architectures.Gpt2.Wte, null, out var wtePart));
+            Assert.Null(wtePart);
+        }
+        finally
+        {
+            context.Unload();
+        }
+        Assert.Contains("placer.Place(\"model.embed_tokens\", global::LoraDsl.Dsl.ModuleKind.Embedding, embedTokensPart);",
+            TestCompilation.Generate(Sources.BuiltInArchitecture("Llama")).Generated["LoraDsl.Architectures.Llama.Modules.g.cs"]);
+    }
+
+    [Fact]
     public void Registry_ListsRecipesSortedByName()
     {
         var (output, generated) = TestCompilation.Generate(("ChatRecipe.cs", SampleRecipes.Fluent), ("SpamRecipe.cs", SampleRecipes.Attributes));

@@ -70,6 +70,9 @@ public static class DiagnosticDescriptors
         "LORA028", "Adapters cannot be combined with this method", "{0}", Category, DiagnosticSeverity.Error, true,
         helpLinkUri: HelpLink("LORA028"), customTags: WellKnownDiagnosticTags.CompilationEnd);
 
+    /// <summary>The message is one of DslMessages.DoraOnEmbedding/ResidualInitOnEmbedding/AdaLoraOnEmbedding/SliceOfEmbedding, formatted.</summary>
+    public static readonly DiagnosticDescriptor EmbeddingLoraIsPlain = Error("LORA029", "Embedding LoRA is plain LoRA", "{0}");
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

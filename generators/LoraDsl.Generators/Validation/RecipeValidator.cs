@@ -9,7 +9,7 @@ using LoraDsl.Generators.Parsing;
 namespace LoraDsl.Generators.Validation;
 
 /// <summary>
-/// Checks a recipe's class and targets against its architecture (LORA001, 002, 006-009, 013, 014, 021, 022), with the
+/// Checks a recipe's class and targets against its architecture (LORA001, 002, 006-009, 013, 014, 021, 022, 029), with the
 /// rules <c>TargetSet.Resolve</c> and the placer apply at run time, and runs the setting and combination checks.
 /// </summary>
 public static class RecipeValidator
@@ -36,14 +36,14 @@ public static class RecipeValidator
         diagnostics.AddRange(SettingValidator.Validate(recipe.Name, recipe.Settings.AsArray()));
         if (architecture is not null)
         {
-            var useDora = SettingValues.IsOn(recipe.Settings, "lora.use_dora");
-            CheckTargets(architecture, recipe.KnownDepth ?? architecture.KnownDepth, useDora, [.. recipe.Targets, .. fluentTargets], diagnostics);
+            var methods = LoraMethods.Of(recipe.Settings.AsArray());
+            CheckTargets(architecture, recipe.KnownDepth ?? architecture.KnownDepth, methods, [.. recipe.Targets, .. fluentTargets], diagnostics);
             diagnostics.AddRange(CombinationValidator.Validate(recipe, architecture));
         }
         return diagnostics;
     }
 
-    private static void CheckTargets(ArchitectureModel architecture, int? depth, bool useDora, IReadOnlyList<TargetModel> targets, List<DiagnosticInfo> diagnostics)
+    private static void CheckTargets(ArchitectureModel architecture, int? depth, LoraMethods methods, IReadOnlyList<TargetModel> targets, List<DiagnosticInfo> diagnostics)
     {
         var earlier = new List<(ModuleModel Module, ImmutableHashSet<string>? Roles, LayerSelection? Layers, bool Unknown)>();
         foreach (var target in targets)
@@ -69,10 +69,14 @@ public static class RecipeValidator
 
             foreach (var (module, roles) in selected)
             {
-                // The run-time placer adapts Linear and Conv1D modules only (embedding LoRA would lift this).
-                if (module.Kind is not ("Linear" or "Conv1D"))
+                var slice = roles is not null && module.IsFused && roles.Count < module.Roles.Count;
+                // The run-time placer adapts Linear, Conv1D and Embedding modules; embeddings take plain LoRA only (PEFT's lora.Embedding).
+                if (module.Kind == "Embedding")
+                    foreach (var message in EmbeddingConflicts(module, slice, methods))
+                        diagnostics.Add(new(DiagnosticDescriptors.EmbeddingLoraIsPlain, target.Location, [message]));
+                else if (module.Kind is not ("Linear" or "Conv1D"))
                     diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, module.Kind]));
-                if (useDora && roles is not null && module.IsFused && roles.Count < module.Roles.Count)
+                if (methods.UseDora && slice)
                     diagnostics.Add(new(DiagnosticDescriptors.DoraOnFusedSlice, target.Location,
                         [module.Name, string.Join(", ", roles.OrderBy(RoleOrder)), string.Join(", ", module.Roles)]));
 
@@ -133,6 +137,24 @@ public static class RecipeValidator
             .Select(m => (Module: m, Roles: m.Roles.Intersect(roles).ToImmutableHashSet()))
             .Where(x => x.Roles.Count > 0)
             .Select(x => (x.Module, (ImmutableHashSet<string>?)x.Roles))];
+    }
+
+    // What the recipe ends up with (last statements) of the methods an embedding cannot take.
+    private sealed record LoraMethods(bool UseDora, string? ResidualInit, bool UseAdaLora)
+    {
+        public static LoraMethods Of(IReadOnlyList<SettingValue> settings) => new(
+            SettingValues.IsOn(settings, "lora.use_dora"),
+            SettingValues.Last(settings, "lora.init")?.Text is { } init and ("pissa" or "olora") ? init : null,
+            SettingValues.IsOn(settings, "lora.use_adalora"));
+    }
+
+    // Mirrors EmbeddingLora.Check and RecipeDefinition.Validate: the same texts at run time.
+    private static IEnumerable<string> EmbeddingConflicts(ModuleModel module, bool slice, LoraMethods methods)
+    {
+        if (methods.UseDora) yield return Format(DslMessages.DoraOnEmbedding, module.PathTemplate);
+        if (methods.ResidualInit is { } init) yield return Format(DslMessages.ResidualInitOnEmbedding, module.PathTemplate, init);
+        if (methods.UseAdaLora) yield return Format(DslMessages.AdaLoraOnEmbedding, module.PathTemplate);
+        if (slice) yield return Format(DslMessages.SliceOfEmbedding, module.PathTemplate);
     }
 
     private static int RoleOrder(string role) => LoraDsl.Dsl.TargetRules.RoleIndex(role);

@@ -17,7 +17,14 @@ public static class DslMessages
     public const string MalformedLayers = "Layer selection '{0}' is malformed; write an index ('3'), a range ('0..4', end exclusive) or a list ('0,2,4')";
     public const string DuplicateTarget = "Target '{0}' selects module '{1}' that an earlier target already selects; remove one of them";
     public const string LayersOnSharedModule = "Module '{0}' of architecture '{1}' is not per-layer; remove the layer selection";
-    public const string DoraOnEmbedding = "DoRA supports Linear and Conv1D modules only; module '{0}' is an Embedding: drop it from the targets or disable DoRA";
+    /// <summary>{0} module path. Embedding LoRA is plain in PEFT: <see cref="DoraOnEmbedding"/>, <see cref="ResidualInitOnEmbedding"/>, <see cref="AdaLoraOnEmbedding"/>.</summary>
+    public const string DoraOnEmbedding = "DoRA supports Linear and Conv1D modules only; module '{0}' is an Embedding: drop it from the targets or disable DoRA (lora.use_dora)";
+    /// <summary>{0} module path, {1} the init ("pissa", "olora").</summary>
+    public const string ResidualInitOnEmbedding = "lora.init={1} starts LoRA from the weight's SVD on Linear and Conv1D modules only; module '{0}' is an Embedding, where LoRA is plain (as in PEFT): drop it from the targets or use lora.init=default or gaussian";
+    /// <summary>{0} module path.</summary>
+    public const string AdaLoraOnEmbedding = "AdaLoRA adapts Linear and Conv1D modules only (as PEFT's AdaLoraModel); module '{0}' is an Embedding: drop it from the targets or turn AdaLoRA off (lora.use_adalora)";
+    /// <summary>{0} module path.</summary>
+    public const string SliceOfEmbedding = "Module '{0}' is an Embedding: LoRA there covers every output column, not a slice; target the whole module";
     public const string RecipeNotPartial = "Recipe class '{0}' must be declared partial so the generator can add its Definition and Run";
     public const string DuplicateRecipeName = "Recipe name '{0}' is used by both '{1}' and '{2}'; give each recipe a unique name";
     public const string MalformedPathTemplate = "Module '{0}' has a malformed path template '{1}': {2}";
@@ -40,7 +47,7 @@ public static class DslMessages
     /// <summary>{0} task ("classification"), {1} architecture, {2} the head it lacks, {3} role, {4} the tasks it fits.</summary>
     public const string TaskDoesNotFitArchitecture = "Data task '{0}' does not fit architecture '{1}': it has no {2} (a module with role {3}); use {4}";
     /// <summary>{0} module path, {1} its kind.</summary>
-    public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear and Conv1D modules; drop it from the targets";
+    public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets";
     /// <summary>{0} module, {1} the roles targeted, {2} all its roles.</summary>
     public const string DoraOnFusedSlice = "DoRA cannot adapt part of fused module '{0}' (roles {1} of {2}): its magnitude covers whole rows; target the whole module or disable DoRA";
     /// <summary>{0} key, {1} why (one of the NoEffectBecause texts).</summary>

@@ -14,12 +14,22 @@ sealed class EmbeddingLora : ILoraVariant
 
     public bool MergesAdditively => true;
 
-    /// <summary>PEFT's embedding LoRA is plain: no DoRA, no PiSSA/OLoRA, and no output ranges.</summary>
-    public static void Check(LoraBaseLayer baseLayer, LoraOptions options, bool ranged, string path)
+    /// <summary>
+    /// PEFT's embedding LoRA is plain: no DoRA, no PiSSA/OLoRA, no other variant (AdaLoRA), and no output ranges.
+    /// The texts are the compile-time LORA029's (<see cref="Dsl.DslMessages"/>).
+    /// </summary>
+    public static void Check(LoraBaseLayer baseLayer, LoraOptions options, bool ranged, string path, ILoraVariant? variant = null)
     {
-        if (baseLayer.TakesTokenIds && (options.UseDora || options.MutatesBase || ranged))
-            throw new ArgumentException($"Module '{path}' is an embedding: LoRA there is plain (no DoRA, PiSSA or OLoRA, no output ranges), as in PEFT.");
+        if (!baseLayer.TakesTokenIds) return;
+        if (options.UseDora) throw new ArgumentException(Format(Dsl.DslMessages.DoraOnEmbedding, path));
+        if (options.MutatesBase) throw new ArgumentException(Format(Dsl.DslMessages.ResidualInitOnEmbedding, path, Dsl.ChoiceSpelling.Of(options.Init.ToString())));
+        if (variant is AdaLora.AdaLoraVariant) throw new ArgumentException(Format(Dsl.DslMessages.AdaLoraOnEmbedding, path));
+        if (variant is not (null or EmbeddingLora))
+            throw new ArgumentException($"Module '{path}' is an Embedding: LoRA there is plain (as in PEFT), so the {variant.Name} variant cannot adapt it; drop it from the targets.");
+        if (ranged) throw new ArgumentException(Format(Dsl.DslMessages.SliceOfEmbedding, path));
     }
+
+    static string Format(string format, params object[] arguments) => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arguments);
 
     public void Initialize(LoraAdapter adapter, LoraBaseLayer baseLayer)
     {

@@ -36,7 +36,7 @@ public static class LoraInjector
             else if (module is not nn.Module<Tensor, Tensor>)
                 throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules.");
             var baseLayer = module is LoraLinear wrapped ? wrapped.Base : LoraBaseLayer.Of((nn.Module<Tensor, Tensor>)module, target.Path);
-            EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path);
+            EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path, variant);
             if (options.MutatesBase) ResidualInit.CheckRank(options, baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();

@@ -53,7 +53,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         if (lora.Adapters.ContainsKey(name))
             throw new ArgumentException($"Module '{Path}' already has an adapter named '{name}'.");
-        EmbeddingLora.Check(Base, options, rows is not null, Path);
+        EmbeddingLora.Check(Base, options, rows is not null, Path, variant);
         variant ??= Base.TakesTokenIds ? EmbeddingLora.Instance : options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
         var adapter = new LoraAdapter(name, Base, options, rows, variant);
         lora.Add(name, adapter);

@@ -15,10 +15,15 @@ public sealed class LoraTargetList(PretrainedModel model) : IAdapterPlacer
 
     public void Place(string modulePath, ModuleKind kind, FusedPart? part)
     {
-        if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D))
-            throw new TargetResolutionException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.ModuleKindNotAdaptable, modulePath, kind));
+        if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D or ModuleKind.Embedding))
+            throw new TargetResolutionException(Format(DslMessages.ModuleKindNotAdaptable, modulePath, kind));
+        // An embedding takes plain LoRA on its whole table (PEFT's lora.Embedding); the injector checks the options.
+        if (kind == ModuleKind.Embedding && part is not null)
+            throw new TargetResolutionException(Format(DslMessages.SliceOfEmbedding, modulePath));
         targets.Add(part is null ? new LoraTarget(modulePath) : new LoraTarget(modulePath, SlicesOf(modulePath, part)));
     }
+
+    static string Format(string format, params object[] arguments) => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arguments);
 
     IReadOnlyList<OutputSlice> SlicesOf(string modulePath, FusedPart part)
     {

@@ -126,7 +126,21 @@ public sealed record RecipeDefinition(
             if (Lora.MutatesBase)
                 throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.StartNotPlainLora, $"init {ChoiceSpelling.Of(Lora.Init.ToString())}"));
         }
-        Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
+        var plan = Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
+        foreach (var embedding in plan.Modules.Where(m => m.Kind == ModuleKind.Embedding))
+            CheckPlainLora(embedding);
         return warnings;
     }
+
+    // Embedding LoRA is plain (PEFT's lora.Embedding): the compile-time LORA029's rules, for what overrides make of a recipe.
+    void CheckPlainLora(ArchitectureModule embedding)
+    {
+        string? error = Lora.UseDora ? Format(DslMessages.DoraOnEmbedding, embedding.PathTemplate)
+            : Lora.MutatesBase ? Format(DslMessages.ResidualInitOnEmbedding, embedding.PathTemplate, ChoiceSpelling.Of(Lora.Init.ToString()))
+            : UseAdaLora ? Format(DslMessages.AdaLoraOnEmbedding, embedding.PathTemplate)
+            : null;
+        if (error is not null) throw new RecipeValidationException($"Recipe '{Name}': {error}.");
+    }
+
+    static string Format(string format, params object[] arguments) => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arguments);
 }

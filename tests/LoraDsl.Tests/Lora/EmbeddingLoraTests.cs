@@ -1,9 +1,13 @@
+using LoraDsl.AdaLora;
 using LoraDsl.Adapters;
 using LoraDsl.Checkpoints;
+using LoraDsl.Dsl;
 using LoraDsl.Lora;
 using LoraDsl.Models;
 using LoraDsl.Models.Gpt2;
+using LoraDsl.Models.Llama;
 using LoraDsl.Modules;
+using LoraDsl.Neftune;
 using LoraDsl.Tests.Adapters;
 using LoraDsl.Tests.Lora.TestModels;
 using LoraDsl.Tests.TestCheckpoints;
@@ -102,11 +106,60 @@ public class EmbeddingLoraTests
     }
 
     [Fact]
-    public void Dora_pissa_and_ranges_on_an_embedding_are_errors()
+    public void Dora_pissa_adalora_and_ranges_on_an_embedding_are_errors_with_the_LORA029_texts()
     {
         var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-llama"));
         using var model = ModelLoader.Load(checkpoint);
-        Assert.Contains("is an embedding", Assert.Throws<ArgumentException>(() => LoraInjector.Inject(model, Options with { UseDora = true }, ["model.embed_tokens"])).Message);
-        Assert.Contains("is an embedding", Assert.Throws<ArgumentException>(() => LoraInjector.Inject(model, Options with { Init = LoraInit.Pissa, AdapterName = "p" }, ["model.embed_tokens"])).Message);
+        string Refused(Action inject) => Assert.Throws<ArgumentException>(inject).Message;
+        Assert.Equal(string.Format(DslMessages.DoraOnEmbedding, "model.embed_tokens"),
+            Refused(() => LoraInjector.Inject(model, Options with { UseDora = true }, ["model.embed_tokens"])));
+        Assert.Equal(string.Format(DslMessages.ResidualInitOnEmbedding, "model.embed_tokens", "olora"),
+            Refused(() => LoraInjector.Inject(model, Options with { Init = LoraInit.Olora, AdapterName = "p" }, ["model.embed_tokens"])));
+        Assert.Equal(string.Format(DslMessages.AdaLoraOnEmbedding, "model.embed_tokens"),
+            Refused(() => AdaLoraInjector.Inject(model, Options, new AdaLoraOptions { TotalStep = 10 }, ["model.embed_tokens"])));
+        Assert.Equal(string.Format(DslMessages.SliceOfEmbedding, "model.embed_tokens"),
+            Refused(() => LoraInjector.Inject(model, Options, [new LoraTarget("model.embed_tokens", new OutputSlice(0, 8))])));
+        Assert.IsNotType<LoraLinear>(ModuleSurgery.Find(model, "model.embed_tokens"));   // checked before the model changes
+    }
+
+    [Fact]
+    public void The_placer_takes_a_whole_embedding_and_refuses_a_slice_of_one_or_an_unknown_kind()
+    {
+        var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-place"));
+        using var model = ModelLoader.Load(checkpoint);
+        var placer = new LoraTargetList(model);
+        placer.Place("model.embed_tokens", ModuleKind.Embedding, null);
+        Assert.Equal([new LoraTarget("model.embed_tokens")], placer.Targets);
+        Assert.Equal(string.Format(DslMessages.SliceOfEmbedding, "model.embed_tokens"),
+            Assert.Throws<TargetResolutionException>(() => placer.Place("model.embed_tokens", ModuleKind.Embedding, new FusedPart(2, [0]))).Message);
+        Assert.Equal("Module 'model.norm' (7) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets",
+            Assert.Throws<TargetResolutionException>(() => placer.Place("model.norm", (ModuleKind)7, null)).Message);
+    }
+
+    [Fact]
+    public void Neftune_noise_reaches_the_output_of_an_adapted_embedding_exactly_as_on_a_plain_one()
+    {
+        // The hook sits on the base table inside the LoRA wrapper: E[ids] + noise + s·ΔE[ids] = (E[ids] + s·ΔE[ids]) + noise,
+        // as transformers' hook on PEFT's lora.Embedding gives, and the LoRA branch draws no random numbers in between.
+        var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-neftune"));
+        using var model = ModelLoader.Load(checkpoint);
+        var injection = LoraInjector.Inject(model, Options, ["model.embed_tokens"]);
+        Randomize(injection.Modules.Single().Adapter, 5);
+        var layer = (LoraLinear)ModuleSurgery.Find(model, "model.embed_tokens");
+        using var ids = Ids();
+        using var plainTable = ((LlamaForCausalLM)model).InputEmbeddings.call(ids);
+        using var clean = layer.call(ids);
+        Assert.False(clean.allclose(plainTable, rtol: 0, atol: 1e-4), "the adapter must change the lookup");
+
+        using var neftune = NeftuneNoise.Attach(model, new NeftuneOptions { Alpha = 5 });
+        model.train();
+        manual_seed(11);
+        using var noisy = layer.call(ids);
+        manual_seed(11);
+        using var noise = zeros_like(clean).uniform_(-NeftuneNoise.Magnitude(clean, 5), NeftuneNoise.Magnitude(clean, 5));
+        using var added = noisy - clean;
+        Assert.True(added.allclose(noise, rtol: 0, atol: 1e-6));
+        Assert.True(noise.abs().max().item<float>() > 0);
+        model.eval();
     }
 }
