@@ -227,7 +227,7 @@ public static class RecipeEmitter
             writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
             writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("(microLoss / take).backward();");
-            writer.Line("loss += microLoss.item<float>() / take;");
+            writer.Line($"loss += {Training}StepOutcome.ReadLoss(microLoss) / take;");
             writer.Line("tokens += batch.TokenCount;");
             writer.Close();
             writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");
@@ -239,7 +239,7 @@ public static class RecipeEmitter
             writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("loss.backward();");
             writer.Line("// Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.");
-            writer.Line($"step = new {Training}StepOutcome(loss.item<float>(), {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
+            writer.Line($"step = {Training}StepOutcome.FromLoss(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
         }
         writer.Line("// The NaN stop: a non-finite loss or gradient norm updates nothing.");
         if (shape.AdaLora)

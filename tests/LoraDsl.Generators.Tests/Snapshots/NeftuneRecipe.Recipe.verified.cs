@@ -104,7 +104,7 @@ namespace Samples
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
                         var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
                         (microLoss / take).backward();
-                        loss += microLoss.item<float>() / take;
+                        loss += global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss) / take;
                         tokens += batch.TokenCount;
                     }
                     step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);
