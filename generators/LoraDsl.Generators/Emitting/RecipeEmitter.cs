@@ -209,6 +209,7 @@ public static class RecipeEmitter
         writer.Line("continue;");
         writer.Close();
         writer.Line("var learningRate = schedule.At(state.GlobalStep);");
+        writer.Line($"{Training}StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);");
         writer.Line(shape.LoraPlus
             ? "global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);"
             : $"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");

@@ -85,6 +85,7 @@ namespace Samples
                     continue;
                 }
                 var learningRate = schedule.At(state.GlobalStep);
+                global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
                 global::LoraDsl.Training.StepOutcome step;
                 using (global::TorchSharp.torch.NewDisposeScope())

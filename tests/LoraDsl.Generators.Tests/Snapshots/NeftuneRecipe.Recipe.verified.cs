@@ -90,6 +90,7 @@ namespace Samples
                     continue;
                 }
                 var learningRate = schedule.At(state.GlobalStep);
+                global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);
                 var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);
                 global::LoraDsl.Training.StepOutcome step;
