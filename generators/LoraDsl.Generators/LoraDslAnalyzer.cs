@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-026 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-028 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -27,6 +27,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.DataFileMissing, DiagnosticDescriptors.TaskDoesNotFitArchitecture, DiagnosticDescriptors.ModuleKindNotAdaptable,
         DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
         DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
+        DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible,
     ];
 
     public override void Initialize(AnalysisContext context)
@@ -36,13 +37,20 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var recipeNames = new ConcurrentBag<(string Name, string Type, SourceLocation? Location)>();
+            var recipeFacts = new ConcurrentBag<RecipeFacts>();
             var projectFolder = FindProjectFolder(start.Options);
-            start.RegisterSyntaxNodeAction(node => AnalyzeClass(node, recipeNames, projectFolder), SyntaxKind.ClassDeclaration);
-            start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, recipeNames));
+            start.RegisterSyntaxNodeAction(node => AnalyzeClass(node, recipeNames, recipeFacts, projectFolder), SyntaxKind.ClassDeclaration);
+            start.RegisterCompilationEndAction(end =>
+            {
+                ReportDuplicateNames(end, recipeNames);
+                // Starts name other recipes: checked once every recipe of the compilation is parsed.
+                foreach (var diagnostic in StartValidator.Validate([.. recipeFacts])) end.ReportDiagnostic(diagnostic.ToDiagnostic(end.Compilation));
+            });
         });
     }
 
-    private static void AnalyzeClass(SyntaxNodeAnalysisContext context, ConcurrentBag<(string, string, SourceLocation?)> recipeNames, ProjectFolder? projectFolder)
+    private static void AnalyzeClass(
+        SyntaxNodeAnalysisContext context, ConcurrentBag<(string, string, SourceLocation?)> recipeNames, ConcurrentBag<RecipeFacts> recipeFacts, ProjectFolder? projectFolder)
     {
         var declaration = (ClassDeclarationSyntax)context.Node;
         if (declaration.AttributeLists.Count == 0) return;
@@ -71,6 +79,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         var architectureModel = architectureType is null ? null : ArchitectureParser.Parse(architectureType, ct);
 
         Report(context, RecipeValidator.Validate(recipe, architectureModel, stated.Targets));
+        recipeFacts.Add(new RecipeFacts(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
         Report(context, DataFileValidator.Validate(stated.DataFiles, projectFolder));
     }
 

@@ -37,6 +37,7 @@ public sealed class GeneratorSnapshotTests
     [Theory]
     [InlineData("NeftuneRecipe", nameof(SampleRecipes.NeftuneLoraPlus))]
     [InlineData("AdaLoraRecipe", nameof(SampleRecipes.AdaLoraNoValidation))]
+    [InlineData("BlendRecipe", nameof(SampleRecipes.StartFromCombination))]
     public void RecipeVariants_GenerateOnlyTheLoopPartsTheyUse(string className, string sample)
     {
         var source = (string)typeof(SampleRecipes).GetField(sample)!.GetValue(null)!;

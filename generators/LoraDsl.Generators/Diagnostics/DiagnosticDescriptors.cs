@@ -60,6 +60,16 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NeftuneWithoutEmbeddings = Error("LORA026", "NEFTune on an architecture without input embeddings", DslMessages.NeftuneWithoutEmbeddings);
 
+    /// <summary>The message is one of DslMessages.StartDoesNotFit/StartAdaptsUntargetedModule/StartMissesTargetedModule/StartCycle/StartOtherArchitecture/StartNotPlainLora.</summary>
+    public static readonly DiagnosticDescriptor StartDoesNotFit = new(
+        "LORA027", "Starting adapter does not fit the recipe", "{0}", Category, DiagnosticSeverity.Error, true,
+        helpLinkUri: HelpLink("LORA027"), customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>The message is DslMessages.CombinationNeedsEqualRanks or CombinationNeedsSharedModule.</summary>
+    public static readonly DiagnosticDescriptor CombinationImpossible = new(
+        "LORA028", "Adapters cannot be combined with this method", "{0}", Category, DiagnosticSeverity.Error, true,
+        helpLinkUri: HelpLink("LORA028"), customTags: WellKnownDiagnosticTags.CompilationEnd);
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

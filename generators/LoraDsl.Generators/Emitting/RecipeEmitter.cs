@@ -128,6 +128,8 @@ public static class RecipeEmitter
         writer.Line(shape.AdaLora
             ? $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
             : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
+        if (!shape.Starts || shape.AdaLora)
+            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"start.adapters\", recipe.Start is null, \"fresh adapters\");");
         writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);");
         writer.Line();
 
@@ -156,6 +158,11 @@ public static class RecipeEmitter
         {
             writer.Line("var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);");
             writer.Line("var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);");
+            if (shape.Starts)
+            {
+                writer.Line("// The start: the saved adapter start.adapters names (several are combined first), loaded into these adapters.");
+                writer.Line("if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);");
+            }
         }
         writer.Line("context.Log($\"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}\");");
         writer.Line("context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());");

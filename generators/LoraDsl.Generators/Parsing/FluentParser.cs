@@ -49,6 +49,9 @@ public static class FluentParser
                     var text = layers.HasValue ? layers.Value as string : null;
                     AddTargets(result.Targets, arguments, 1, text, !layers.HasValue, SourceLocation.From(arguments[0].Expression), semanticModel, cancellationToken);
                     break;
+                case "Adapter" when builder == "Start":
+                    AddStart(result, method, invocation, semanticModel, cancellationToken);
+                    break;
                 default:
                     AddSettings(result, builder, method, invocation, semanticModel, cancellationToken);
                     break;
@@ -103,6 +106,33 @@ public static class FluentParser
                     if (semanticModel.GetConstantValue(element, cancellationToken) is { HasValue: true, Value: string path })
                         result.DataFiles.Add(new DataFileReference(path, SourceLocation.From(element)));
         }
+    }
+
+    // s.Adapter<TRecipe>(weight), s.Adapter(directory, weight) or s.Adapter(name, directory, weight): a start reference, and
+    // start.adapters as stated (its value is the runtime's to read).
+    private static void AddStart(FluentRecipe result, IMethodSymbol method, InvocationExpressionSyntax invocation, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        var bound = Bind(method, invocation.ArgumentList);
+        string? Text(string parameter)
+        {
+            for (var i = 0; i < method.Parameters.Length; i++)
+                if (method.Parameters[i].Name == parameter)
+                    return bound[i] is [var expression] && semanticModel.GetConstantValue(expression, cancellationToken) is { HasValue: true, Value: string text } ? text : null;
+            return null;
+        }
+        double? weight = 1.0;
+        for (var i = 0; i < method.Parameters.Length; i++)
+            if (method.Parameters[i].Name == "weight" && bound[i] is { } given)
+            {
+                var constant = given.Count == 1 ? semanticModel.GetConstantValue(given[0], cancellationToken) : default;
+                weight = constant is { HasValue: true, Value: double or int or float }
+                    ? System.Convert.ToDouble(constant.Value, System.Globalization.CultureInfo.InvariantCulture)
+                    : null;
+            }
+        var recipeType = method.TypeArguments.Length == 1 ? method.TypeArguments[0].ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null;
+        var location = SourceLocation.From(invocation.Expression is MemberAccessExpressionSyntax access ? access.Name : invocation.Expression);
+        result.Starts.Add(new StartReference(recipeType, recipeType is null ? Text("directory") : null, weight, location));
+        result.Settings.Add(new SettingValue("start.adapters", null, null, location));
     }
 
     // The expressions each parameter receives (positional, named, or the rest for a params array).

@@ -11,10 +11,14 @@ public sealed class FluentRecipe
 
     public List<DataFileReference> DataFiles { get; } = [];
 
+    /// <summary>The adapters <c>r.StartFrom(s => s.Adapter(...))</c> names, in order.</summary>
+    public List<StartReference> Starts { get; } = [];
+
     public void Add(FluentRecipe other)
     {
         Settings.AddRange(other.Settings);
         Targets.AddRange(other.Targets);
         DataFiles.AddRange(other.DataFiles);
+        Starts.AddRange(other.Starts);
     }
 }

@@ -20,4 +20,8 @@ public sealed record RecipeModel(
     EquatableArray<SettingValue> Settings,
     EquatableArray<TargetModel> Targets,
     bool HasConfigure,
-    string? SourceSha256 = null);
+    string? SourceSha256 = null)
+{
+    /// <summary>The adapters the recipe starts from (<c>r.StartFrom</c>), in order.</summary>
+    public EquatableArray<StartReference> Starts { get; init; } = EquatableArray<StartReference>.Empty;
+}

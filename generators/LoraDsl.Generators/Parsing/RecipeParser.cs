@@ -133,7 +133,10 @@ public static class RecipeParser
             new([.. stated.Settings]),
             new([.. targets]),
             hasConfigure,
-            SourceHash(type, cancellationToken));
+            SourceHash(type, cancellationToken))
+        {
+            Starts = new([.. stated.Starts]),
+        };
     }
 
     /// <summary>SHA-256 (lower-case hex) of the source files declaring the recipe, in path order: what run.json records.</summary>

@@ -89,7 +89,7 @@ public static class RecipeValidator
     }
 
     // Roles null = the whole module; a subset = slices of a fused module (mirrors TargetSet.Resolve).
-    private static List<(ModuleModel Module, ImmutableHashSet<string>? Roles)> Select(ArchitectureModel architecture, TargetModel target, List<DiagnosticInfo> diagnostics)
+    internal static List<(ModuleModel Module, ImmutableHashSet<string>? Roles)> Select(ArchitectureModel architecture, TargetModel target, List<DiagnosticInfo> diagnostics)
     {
         switch (target.Kind)
         {

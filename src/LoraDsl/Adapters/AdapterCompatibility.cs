@@ -20,13 +20,14 @@ internal static class AdapterCompatibility
         }
     }
 
-    /// <summary>The adapters share at least one module (disjoint targets have nothing to combine).</summary>
-    public static void RequireSharedModule(ModelAdapters adapters, IReadOnlyList<string> names, string purpose)
+    /// <summary>The adapters share at least one module (disjoint targets have nothing to combine); <paramref name="method"/> is PEFT's name.</summary>
+    public static void RequireSharedModule(ModelAdapters adapters, IReadOnlyList<string> names, string method)
     {
         var shared = ModulesOf(adapters, names[0]);
         foreach (var name in names.Skip(1)) shared.IntersectWith(ModulesOf(adapters, name));
         if (shared.Count == 0)
-            throw new AdapterMismatchException($"{purpose}: adapters {string.Join(", ", names.Select(n => $"'{n}'"))} have no module in common (their targets are disjoint).");
+            throw new AdapterMismatchException(string.Format(System.Globalization.CultureInfo.InvariantCulture, Dsl.DslMessages.CombinationNeedsSharedModule,
+                method, string.Join(", ", names.Select(n => $"'{n}'"))) + ".");
     }
 
     /// <summary>Every adapter has the same rank on every module they share.</summary>

@@ -55,6 +55,22 @@ public static class DslMessages
     public const string AdaLoraNoBudgetPhase = "AdaLoRA's schedule leaves no budgeting phase: tinit ({0}) + tfinal ({1}) must be below total_step ({2}); decrease tinit/tfinal or increase total_step";
     /// <summary>{0} the architecture's name.</summary>
     public const string NeftuneWithoutEmbeddings = "NEFTune adds noise to the input embeddings, but architecture '{0}' declares no module of role Embedding; remove training.neftune_alpha or declare the embedding module";
+    /// <summary>{0} method, {1} the adapters with their ranks ("'a' r=8, 'b' r=16").</summary>
+    public const string CombinationNeedsEqualRanks = "Combination '{0}' needs adapters of equal rank, got {1}; use cat (ranks add up) or an svd form (svd, ties_svd, ...) instead";
+    /// <summary>{0} method, {1} the adapters.</summary>
+    public const string CombinationNeedsSharedModule = "Combination '{0}': adapters {1} have no module in common (their targets are disjoint); use cat, which stacks them into their union";
+    /// <summary>{0} recipe, {1} what the start gives ("rank 16 (cat of 8 + 8)"), {2} the recipe's value, {3} the setting.</summary>
+    public const string StartDoesNotFit = "Recipe '{0}' starts from {1}, but its own {3} is {2}; make them equal or start from another adapter";
+    /// <summary>{0} recipe, {1} the source, {2} the module.</summary>
+    public const string StartAdaptsUntargetedModule = "Recipe '{0}' starts from {1}, which adapts module '{2}' that this recipe does not target; add the target or start from another adapter (its weights would be dropped)";
+    /// <summary>{0} recipe, {1} the source, {2} the module.</summary>
+    public const string StartMissesTargetedModule = "Recipe '{0}' starts from {1}, which does not adapt module '{2}' that this recipe targets; remove the target or start from an adapter that has it";
+    /// <summary>{0} recipe, {1} the chain ("a -> b -> a").</summary>
+    public const string StartCycle = "Recipe '{0}' starts from its own adapter through {1}; a recipe cannot start from what it trains";
+    /// <summary>{0} recipe, {1} the source recipe, {2} its architecture, {3} this recipe's architecture.</summary>
+    public const string StartOtherArchitecture = "Recipe '{0}' starts from recipe '{1}' of architecture '{2}', but it is a '{3}' recipe; start from an adapter of the same architecture";
+    /// <summary>{0} why ("AdaLoRA", "init pissa").</summary>
+    public const string StartNotPlainLora = "A recipe that starts from an adapter trains plain LoRA adapters: {0} cannot continue from saved A and B; turn it off or start fresh";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>

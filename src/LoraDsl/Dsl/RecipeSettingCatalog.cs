@@ -1,5 +1,6 @@
 // Linked into generators/LoraDsl.Generators: one list of recipe settings for the DSL, the attributes, --set, the diagnostics and docs/settings.md.
 using System.Collections.Generic;
+using System.Linq;
 
 namespace LoraDsl.Dsl;
 
@@ -41,6 +42,13 @@ public static class RecipeSettingCatalog
         new SettingInfo("lora.adalora.beta2", "Lora", "AdaLoraBeta2", SettingKind.Number, "AdaLoRA beta2: EMA factor of the uncertainty.").Positive().Below(1),
         new SettingInfo("lora.adalora.orth_reg_weight", "Lora", "AdaLoraOrthRegWeight", SettingKind.Number, "AdaLoRA orth_reg_weight: weight of the orthogonality penalty added to the loss.").AtLeast(0),
         new SettingInfo("lora.adalora.total_step", "Lora", "AdaLoraTotalStep", SettingKind.Integer, "AdaLoRA total_step; unset: the run's planned optimizer steps.").Positive(),
+
+        new SettingInfo("start.adapters", "Start", "Adapter", SettingKind.TextList, "Saved PEFT adapter folders the recipe's adapters start from, NAME=DIR or DIR: one continues training it (same modules, r, alpha); several are combined with start.method first. Replacing the declared adapters one for one keeps their weights."),
+        new SettingInfo("start.weights", "Start", "Weights", SettingKind.TextList, "The start adapters' weights in the combination, in order (default 1 each)."),
+        new SettingInfo("start.method", "Start", "Combine", SettingKind.Choice, "How the start adapters are combined (PEFT's add_weighted_adapter combination_type); unset with one adapter = continue it as it is.")
+            .WithChoices(CombinationRules.Methods.ToArray()),
+        new SettingInfo("start.density", "Start", "Density", SettingKind.Number, "Fraction of entries the pruning combinations keep (ties, dare_*, magnitude_prune*).").AtLeast(0).AtMost(1),
+        new SettingInfo("start.svd_rank", "Start", "SvdRank", SettingKind.Integer, "Rank the svd combinations truncate to; unset = the largest input rank.").Positive(),
 
         new SettingInfo("data.files", "Data", "Files", SettingKind.TextList, "Data files (JSONL, CSV or plain text), comma-separated after --set."),
         new SettingInfo("data.format", "Data", "Format", SettingKind.Choice, "File format; auto = from the extension.").WithChoices("auto", "jsonl", "csv", "text"),

@@ -69,6 +69,16 @@ public sealed class RecipeBuilder
         return this;
     }
 
+    /// <summary>
+    /// The saved adapter(s) the recipe's adapters start from: <c>s => s.Adapter("runs/a/adapter")</c> continues training it;
+    /// several (or a method) are combined first, e.g. <c>s => s.Adapter&lt;A&gt;(0.5).Adapter&lt;B&gt;(0.5).Combine(CombinationMethod.Cat)</c>.
+    /// </summary>
+    public RecipeBuilder StartFrom(Action<StartBuilder> configure)
+    {
+        configure(new StartBuilder(this));
+        return this;
+    }
+
     /// <summary>Sets one setting by its <c>--set</c> key (what a <c>[Setting("training.lr", "1e-3")]</c> attribute becomes).</summary>
     public RecipeBuilder Set(string key, string value)
     {

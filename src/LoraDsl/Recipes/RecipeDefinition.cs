@@ -37,6 +37,9 @@ public sealed record RecipeDefinition(
     /// <summary>AdaLoRA's options (PEFT's AdaLoraConfig); used when <see cref="UseAdaLora"/>.</summary>
     public AdaLora.AdaLoraOptions AdaLora { get; init; } = new();
 
+    /// <summary>The saved adapter(s) the recipe's adapters start from (continue training, or a combination); null = fresh adapters.</summary>
+    public Adapters.Start.AdapterStart? Start { get; init; }
+
     /// <summary>SHA-256 of the recipe's C# source file, emitted by the generator; null for definitions built by hand.</summary>
     public string? SourceSha256 { get; init; }
 
@@ -109,6 +112,20 @@ public sealed record RecipeDefinition(
         if (UseAdaLora && Lora.UseDora) throw new RecipeValidationException(DslMessages.AdaLoraWithDora);
         if (UseAdaLora && AdaLora.TargetR > AdaLora.InitR)
             throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.AdaLoraTargetAboveInit, AdaLora.TargetR, AdaLora.InitR));
+        if (Start is { } start)
+        {
+            try
+            {
+                start.Validate(Name);
+            }
+            catch (ArgumentException e)
+            {
+                throw new RecipeValidationException(e.Message);
+            }
+            if (UseAdaLora) throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.StartNotPlainLora, "AdaLoRA"));
+            if (Lora.MutatesBase)
+                throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.StartNotPlainLora, $"init {ChoiceSpelling.Of(Lora.Init.ToString())}"));
+        }
         Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
         return warnings;
     }

@@ -73,4 +73,42 @@ public static class SampleRecipes
                 .Training(t => t.LearningRate(1e-3).MaxSteps(100));
         }
         """;
+
+    /// <summary>Two GPT-2 adapters and a recipe that starts from their cat combination (r = 8 + 8): the loop loads the start.</summary>
+    public const string StartFromCombination = """
+        using LoraDsl.Adapters.Combination;
+        using LoraDsl.Architectures;
+        using LoraDsl.Dsl;
+        using LoraDsl.Recipes;
+
+        namespace Samples;
+
+        [LoraRecipe("gpt2-sotu", typeof(Gpt2))]
+        public partial class SotuRecipe
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Model(m => m.FromDirectory("models/gpt2"))
+                .Lora(l => l.Rank(8).Alpha(16).Preset(Preset.QV))
+                .Data(d => d.JsonLines("data/sotu.jsonl").CausalLanguageModeling().ValidationFraction(0.1));
+        }
+
+        [LoraRecipe("gpt2-moby", typeof(Gpt2))]
+        public partial class MobyRecipe
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Model(m => m.FromDirectory("models/gpt2"))
+                .Lora(l => l.Rank(8).Alpha(8).Preset(Preset.QV))
+                .Data(d => d.PlainText("data/moby.txt").CausalLanguageModeling().ValidationFraction(0.1));
+        }
+
+        [LoraRecipe("gpt2-blend", typeof(Gpt2))]
+        public partial class BlendRecipe
+        {
+            static void Configure(RecipeBuilder r) => r
+                .Model(m => m.FromDirectory("models/gpt2"))
+                .Lora(l => l.Rank(16).Alpha(16).Preset(Preset.QV))
+                .StartFrom(s => s.Adapter<SotuRecipe>(0.5).Adapter<MobyRecipe>(0.5).Combine(CombinationMethod.Cat))
+                .Data(d => d.JsonLines("data/sotu.jsonl").CausalLanguageModeling().ValidationFraction(0.1));
+        }
+        """;
 }

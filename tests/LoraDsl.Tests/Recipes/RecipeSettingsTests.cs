@@ -33,7 +33,7 @@ public class RecipeSettingsTests
         var builders = new Dictionary<string, Type>
         {
             ["Model"] = typeof(ModelBuilder), ["Lora"] = typeof(LoraBuilder), ["Data"] = typeof(DataBuilder), ["Training"] = typeof(TrainingBuilder),
-            ["Quantization"] = typeof(QuantizationBuilder),
+            ["Quantization"] = typeof(QuantizationBuilder), ["Start"] = typeof(StartBuilder),
         };
         foreach (var s in RecipeSettings.All)
         {

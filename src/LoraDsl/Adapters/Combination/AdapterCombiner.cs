@@ -32,7 +32,7 @@ public static class AdapterCombiner
         var purpose = $"Combination '{CombinationMethods.PeftName(method)}'";
         AdapterCompatibility.RequirePlainLora(adapters, names, purpose);
         // Stacking (cat) of disjoint adapters is their union; any other method would only copy them.
-        if (method != CombinationMethod.Cat && inputs.Count > 1) AdapterCompatibility.RequireSharedModule(adapters, names, purpose);
+        if (Dsl.CombinationRules.NeedsSharedModule(CombinationMethods.PeftName(method), inputs.Count)) AdapterCompatibility.RequireSharedModule(adapters, names, CombinationMethods.PeftName(method));
 
         var modules = inputs.ToDictionary(i => i.Name, i => adapters.Modules(i.Name));
         var first = modules[inputs[0].Name][0].Adapter.Options;

@@ -33,9 +33,7 @@ public static class CombinationMethods
         _ => throw new ArgumentException($"Unknown majority sign method '{name}'; use total or frequency."),
     };
 
-    public static bool IsSvdForm(CombinationMethod method) =>
-        method is CombinationMethod.Svd or CombinationMethod.TiesSvd or CombinationMethod.DareLinearSvd
-            or CombinationMethod.DareTiesSvd or CombinationMethod.MagnitudePruneSvd;
+    public static bool IsSvdForm(CombinationMethod method) => Dsl.CombinationRules.IsSvdForm(PeftName(method));
 
     /// <summary>The merge_utils function an svd form applies to the ΔW (Svd → Linear, TiesSvd → Ties, ...).</summary>
     internal static CombinationMethod Reduction(CombinationMethod method) => method switch

@@ -22,16 +22,10 @@ static class WeightedCombination
         adapterCount == 1 ? CombinationMethod.Linear : method;
 
     /// <summary>The result's rank: the common rank (linear family), the sum (cat), svd_rank or the largest (svd forms).</summary>
-    public static int NewRank(CombinationMethod method, IReadOnlyList<(string Name, int Rank)> ranks, int? svdRank)
-    {
-        if (method == CombinationMethod.Cat) return ranks.Sum(r => r.Rank);
-        if (CombinationMethods.IsSvdForm(method)) return svdRank ?? ranks.Max(r => r.Rank);
-        if (ranks.Select(r => r.Rank).Distinct().Count() > 1)
-            throw new AdapterMismatchException(
-                $"Combination '{CombinationMethods.PeftName(method)}' needs adapters of equal rank, got {string.Join(", ", ranks.Select(r => $"'{r.Name}' r={r.Rank}"))}; " +
-                "use cat (ranks add up) or an svd form (svd, ties_svd, ...) instead.");
-        return ranks[0].Rank;
-    }
+    public static int NewRank(CombinationMethod method, IReadOnlyList<(string Name, int Rank)> ranks, int? svdRank) =>
+        Dsl.CombinationRules.CombinedRank(CombinationMethods.PeftName(method), [.. ranks.Select(r => r.Rank)], svdRank)
+        ?? throw new AdapterMismatchException(string.Format(System.Globalization.CultureInfo.InvariantCulture, Dsl.DslMessages.CombinationNeedsEqualRanks,
+            CombinationMethods.PeftName(method), string.Join(", ", ranks.Select(r => $"'{r.Name}' r={r.Rank}"))) + ".");
 
     /// <param name="sources">One entry per input adapter, aligned with <paramref name="weights"/>; null where it does not adapt this module.</param>
     /// <param name="module">The module's path, for messages.</param>

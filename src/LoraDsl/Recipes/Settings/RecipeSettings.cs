@@ -50,6 +50,13 @@ public static class RecipeSettings
         Row("lora.adalora.orth_reg_weight", r => r.AdaLora.OrthRegWeight, (r, v, k) => r with { AdaLora = r.AdaLora with { OrthRegWeight = Number(k, v) } }),
         Row("lora.adalora.total_step", r => r.AdaLora.TotalStep, (r, v, k) => r with { AdaLora = r.AdaLora with { TotalStep = OptionalInt(k, v) } }),
 
+        Row("start.adapters", r => r.Start?.Adapters.Select(a => a.ToString()).ToList(), (r, v) => r with { Start = StartAdapters(r.Start, v) }),
+        Row("start.weights", r => r.Start?.Adapters.Select(a => a.Weight.ToString(CultureInfo.InvariantCulture)).ToList(), (r, v, k) => r with { Start = StartWeights(r, v, k) }),
+        Row("start.method", r => r.Start?.Method is { } m ? Choice(m) : null,
+            (r, v, k) => r with { Start = (r.Start ?? new()) with { Method = IsNone(v) ? null : Choice<Adapters.Combination.CombinationMethod>(k, v) } }),
+        Row("start.density", r => r.Start?.Density, (r, v, k) => r with { Start = (r.Start ?? new()) with { Density = OptionalNumber(k, v) } }),
+        Row("start.svd_rank", r => r.Start?.SvdRank, (r, v, k) => r with { Start = (r.Start ?? new()) with { SvdRank = OptionalInt(k, v) } }),
+
         Row("data.files", r => r.Data.Files, (r, v) => r with { Data = r.Data with { Files = List(v) } }),
         Row("data.format", r => Choice(r.Data.Format), (r, v, k) => r with { Data = r.Data with { Format = Choice<DataFormat>(k, v) } }),
         Row("data.task", r => Choice(r.Data.Task), (r, v, k) => r with { Data = r.Data with { Task = Choice<DataTask>(k, v) } }),
@@ -141,6 +148,31 @@ public static class RecipeSettings
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
     static IReadOnlyList<string> List(string value) => value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    // "a=DIR,b=DIR" or "DIR": the start adapters; an empty value (or none) starts from fresh adapters. Replacing as many
+    // adapters as the recipe declares keeps their weights in order (new folders for the same combination), else weight 1 each.
+    static Adapters.Start.AdapterStart? StartAdapters(Adapters.Start.AdapterStart? start, string value)
+    {
+        if (IsNone(value)) return null;
+        var entries = List(value);
+        var declared = start?.Adapters ?? [];
+        double Weight(int i) => declared.Count == entries.Count ? declared[i].Weight : 1.0;
+        return (start ?? new()) with
+        {
+            Adapters = [.. entries.Select((e, i) => e.IndexOf('=') is var eq and > 0
+                ? new Adapters.Start.StartingAdapter(e[..eq].Trim(), e[(eq + 1)..].Trim(), Weight(i))
+                : new Adapters.Start.StartingAdapter(StartBuilder.NameOf(e, i), e, Weight(i)))],
+        };
+    }
+
+    static Adapters.Start.AdapterStart StartWeights(RecipeDefinition recipe, string value, string key)
+    {
+        var start = recipe.Start ?? new();
+        var weights = List(value).Select(w => Number(key, w)).ToList();
+        if (weights.Count != start.Adapters.Count)
+            throw new RecipeValidationException($"Recipe '{recipe.Name}': {key} has {weights.Count} values for {start.Adapters.Count} start adapters (start.adapters).");
+        return start with { Adapters = [.. start.Adapters.Select((a, i) => a with { Weight = weights[i] })] };
+    }
 
     /// <summary>An enum value as its --set spelling: the catalog's choice at the same position as the enum member.</summary>
     static string Choice<T>(T value) where T : struct, Enum => SettingChoices.Spell(value);
