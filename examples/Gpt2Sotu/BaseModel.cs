@@ -90,7 +90,7 @@ public static class BaseModel
                 using var batch = BatchCollator.Collate(data, batches[state.BatchInEpoch], device);
                 var loss = TrainingLoss.Compute(model, batch);
                 loss.backward();
-                step = new StepOutcome(loss.item<float>(), GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
+                step = StepOutcome.FromLoss(loss, GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
                 if (step.IsFinite) optimizer.step();
             }
             if (!step.IsFinite)

@@ -10,9 +10,9 @@ namespace LoraDsl.Cli;
 /// <summary>A base model (and optionally named PEFT adapters on it) loaded for eval, predict, generate, merge, inspect and logits.</summary>
 sealed class ModelSession : IDisposable
 {
-    readonly TokenizerNotFoundException? tokenizerProblem;
+    readonly Exception? tokenizerProblem;
 
-    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, TokenizerNotFoundException? tokenizerProblem,
+    ModelSession(string checkpointDirectory, PretrainedModel model, TextTokenizer? tokenizer, Exception? tokenizerProblem,
         IReadOnlyList<AdapterArgument> adapterFolders, IReadOnlyList<string>? labels)
     {
         this.tokenizerProblem = tokenizerProblem;
@@ -33,7 +33,7 @@ sealed class ModelSession : IDisposable
     public ModelAdapters Adapters => ModelAdapters.Of(Model);
     public IReadOnlyList<string>? Labels { get; }
 
-    /// <summary>The tokenizer, or the loader's own error (missing files, or unreadable ones and why).</summary>
+    /// <summary>The tokenizer, or the loader's own error: missing files (<see cref="TokenizerNotFoundException"/>) or unreadable ones and why (<see cref="TokenizerFormatException"/>).</summary>
     public TextTokenizer RequireTokenizer() =>
         Tokenizer ?? throw tokenizerProblem ?? new TokenizerNotFoundException($"No tokenizer files in '{CheckpointDirectory}'.");
 
@@ -65,12 +65,12 @@ sealed class ModelSession : IDisposable
             if (active is null) adaptersOfModel.Disable();
             else if (active.Count > 0) adaptersOfModel.SetActive([.. active]);
             TextTokenizer? tokenizer = null;
-            TokenizerNotFoundException? problem = null;
+            Exception? problem = null;
             try
             {
                 tokenizer = TokenizerLoader.Load(directory);
             }
-            catch (TokenizerNotFoundException e)
+            catch (Exception e) when (e is TokenizerNotFoundException or TokenizerFormatException)
             {
                 // logits and merge work on ids and weights alone; the others report this when they need a tokenizer.
                 problem = e;

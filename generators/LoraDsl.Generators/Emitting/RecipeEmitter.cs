@@ -216,6 +216,7 @@ public static class RecipeEmitter
         writer.Line("continue;");
         writer.Close();
         writer.Line("var learningRate = schedule.At(state.GlobalStep);");
+        writer.Line($"{Training}StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);");
         writer.Line(shape.LoraPlus
             ? "global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);"
             : $"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
@@ -234,7 +235,7 @@ public static class RecipeEmitter
             writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
             writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("(microLoss / take).backward();");
-            writer.Line("loss += microLoss.item<float>() / take;");
+            writer.Line($"loss += {Training}StepOutcome.ReadLoss(microLoss) / take;");
             writer.Line("tokens += batch.TokenCount;");
             writer.Close();
             writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");
@@ -246,7 +247,7 @@ public static class RecipeEmitter
             writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
             writer.Line("loss.backward();");
             writer.Line("// Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.");
-            writer.Line($"step = new {Training}StepOutcome(loss.item<float>(), {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
+            writer.Line($"step = {Training}StepOutcome.FromLoss(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
         }
         writer.Line("// The NaN stop: a non-finite loss or gradient norm updates nothing.");
         if (shape.AdaLora)

@@ -10,10 +10,24 @@ namespace LoraDsl.Native;
 /// </summary>
 internal static class HostMemory
 {
+    static readonly AsyncLocal<Action<Tensor>?> ReadObserver = new();
+
+    /// <summary>
+    /// Calls <paramref name="observer"/> with each tensor read through <see cref="Item{T}"/> or <see cref="ToArray{T}"/>
+    /// on this thread and the tasks it starts, until disposed: tests use it to see that a path's reads come through here.
+    /// </summary>
+    public static IDisposable ObserveReads(Action<Tensor> observer)
+    {
+        var before = ReadObserver.Value;
+        ReadObserver.Value = observer;
+        return new ReadObservation(before);
+    }
+
     /// <summary>The single value of <paramref name="tensor"/> (any device).</summary>
     public static T Item<T>(Tensor tensor) where T : unmanaged
     {
         if (tensor.numel() != 1) throw new ArgumentException($"A tensor of shape [{string.Join(", ", tensor.shape)}] holds {tensor.numel()} values, not one.");
+        ReadObserver.Value?.Invoke(tensor);
         using var host = OnCpu(tensor);
         return host.item<T>();
     }
@@ -21,6 +35,7 @@ internal static class HostMemory
     /// <summary>All values of <paramref name="tensor"/> (any device) in row-major order.</summary>
     public static T[] ToArray<T>(Tensor tensor) where T : unmanaged
     {
+        ReadObserver.Value?.Invoke(tensor);
         using var host = OnCpu(tensor);
         using var dense = host.contiguous();
         return dense.data<T>().ToArray();
@@ -37,4 +52,9 @@ internal static class HostMemory
 
     /// <summary>A CPU handle to the same values: an alias on the CPU, a copy from any other device.</summary>
     static Tensor OnCpu(Tensor tensor) => tensor.device_type == DeviceType.CPU ? tensor.alias() : tensor.cpu();
+
+    sealed class ReadObservation(Action<Tensor>? before) : IDisposable
+    {
+        public void Dispose() => ReadObserver.Value = before;
+    }
 }

@@ -21,27 +21,43 @@ public static class TokenizerLoader
 
     const string TokenizerJsonFile = "tokenizer.json";
 
+    /// <summary>The tokenizer of <paramref name="directory"/>.</summary>
+    /// <exception cref="TokenizerNotFoundException">The folder or every tokenizer file is missing.</exception>
+    /// <exception cref="TokenizerFormatException">A tokenizer file exists but cannot be read; the message names it.</exception>
     public static TextTokenizer Load(string directory)
     {
         if (!Directory.Exists(directory))
             throw new TokenizerNotFoundException($"Tokenizer folder '{directory}' does not exist.");
-        var settings = ReadJson(Path.Combine(directory, TokenizerConfigFile));
-        var modelConfig = ReadJson(Path.Combine(directory, ModelConfigFile));
         string In(string file) => Path.Combine(directory, file);
+        var settings = ReadJson(In(TokenizerConfigFile));
+        var modelConfig = ReadJson(In(ModelConfigFile));
+        if (File.Exists(In(SentencePieceFile)))
+            return Reading($"'{In(SentencePieceFile)}'", () => LoadSentencePiece(In(SentencePieceFile), settings, modelConfig));
+        if (File.Exists(In(VocabJsonFile)) && File.Exists(In(MergesFile)))
+            return Reading($"'{In(VocabJsonFile)}' + '{In(MergesFile)}'", () => LoadVocabAndMerges(In(VocabJsonFile), In(MergesFile), settings, modelConfig));
+        if (File.Exists(In(TokenizerJsonFile)))
+            return Reading($"'{In(TokenizerJsonFile)}'", () => LoadTokenizerJson(In(TokenizerJsonFile), settings, modelConfig));
+        if (File.Exists(In(VocabTxtFile)))
+            return Reading($"'{In(VocabTxtFile)}'", () => LoadWordPiece(In(VocabTxtFile), settings));
+        throw new TokenizerNotFoundException(
+            $"Folder '{directory}' has no tokenizer: {SentencePieceFile}, {VocabJsonFile} + {MergesFile}, {TokenizerJsonFile} and {VocabTxtFile} are all missing.");
+    }
+
+    /// <summary>Runs a reader of existing <paramref name="files"/>; whatever it throws becomes an error that names them as unreadable.</summary>
+    static TextTokenizer Reading(string files, Func<TextTokenizer> read)
+    {
         try
         {
-            if (File.Exists(In(SentencePieceFile))) return LoadSentencePiece(In(SentencePieceFile), settings, modelConfig);
-            if (File.Exists(In(VocabJsonFile)) && File.Exists(In(MergesFile))) return LoadVocabAndMerges(In(VocabJsonFile), In(MergesFile), settings, modelConfig);
-            if (File.Exists(In(TokenizerJsonFile))) return LoadTokenizerJson(In(TokenizerJsonFile), settings, modelConfig);
-            if (File.Exists(In(VocabTxtFile))) return LoadWordPiece(In(VocabTxtFile), settings);
+            return read();
         }
-        catch (Exception e) when (e is not TokenizerNotFoundException)
+        catch (Exception e) when (e is not TokenizerFormatException and not OutOfMemoryException)
         {
-            throw new TokenizerNotFoundException($"The tokenizer files in '{directory}' could not be read: {e.Message}", e);
+            throw new TokenizerFormatException($"Tokenizer file {files} is unreadable (corrupt, truncated or not the format its name says): {e.Message}", e);
         }
-        throw new TokenizerNotFoundException(
-            $"Folder '{directory}' has no tokenizer: looked for {SentencePieceFile}, {VocabJsonFile} + {MergesFile}, {TokenizerJsonFile} and {VocabTxtFile}.");
     }
+
+    static TokenizerFormatException Unreadable(string path, string why, Exception? inner = null) =>
+        inner is null ? new($"Tokenizer file '{path}' is unreadable: {why}") : new($"Tokenizer file '{path}' is unreadable: {why}", inner);
 
     // GPT-2's pre-tokenizer split; Qwen2 splits digits one by one and keeps newlines apart.
     const string Gpt2Split = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
@@ -49,7 +65,7 @@ public static class TokenizerLoader
 
     static TextTokenizer LoadVocabAndMerges(string vocabPath, string mergesPath, JsonObject? settings, JsonObject? modelConfig)
     {
-        var vocabulary = ReadJson(vocabPath) ?? throw new TokenizerNotFoundException($"'{vocabPath}' is not a JSON object of token ids.");
+        var vocabulary = ReadJson(vocabPath)!;
         var table = TokenIds(vocabulary, vocabPath);
         // Added tokens (<|endoftext|>, <|im_start|>, ...) are matched whole, before the split.
         var special = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -65,12 +81,12 @@ public static class TokenizerLoader
     /// <summary>A Hugging Face fast-tokenizer file whose model is byte-level BPE (GPT-2, Llama 3, Qwen2, ...).</summary>
     static TextTokenizer LoadTokenizerJson(string path, JsonObject? settings, JsonObject? modelConfig)
     {
-        var root = ReadJson(path) ?? throw new TokenizerNotFoundException($"'{path}' is not a JSON object.");
+        var root = ReadJson(path)!;
         var model = root["model"] as JsonObject;
         var type = model?["type"] is JsonValue t && t.TryGetValue<string>(out var typeName) ? typeName : null;
         var text = root.ToJsonString();
         if (type != "BPE" || model!["vocab"] is not JsonObject vocab || model["merges"] is not JsonArray mergeNodes || !text.Contains("\"ByteLevel\"", StringComparison.Ordinal))
-            throw new TokenizerNotFoundException(
+            throw new TokenizerFormatException(
                 $"'{path}' holds a {type ?? "unknown"} tokenizer without byte-level BPE; only byte-level BPE tokenizer.json files are supported (else provide tokenizer.model, vocab.json + merges.txt, or vocab.txt).");
         var table = TokenIds(vocab, path);
         // Merges are "a b" strings in older files and [a, b] pairs in newer ones.
@@ -78,7 +94,7 @@ public static class TokenizerLoader
         {
             JsonValue v when v.TryGetValue<string>(out var line) => line,
             JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
-            _ => throw new TokenizerNotFoundException($"'{path}': merge {m?.ToJsonString()} is neither \"a b\" nor [a, b]."),
+            _ => throw Unreadable(path, $"merge {m?.ToJsonString()} is neither \"a b\" nor [a, b]."),
         }).ToList();
         var special = new Dictionary<string, int>(StringComparer.Ordinal);
         if (root["added_tokens"] is JsonArray added)
@@ -120,7 +136,7 @@ public static class TokenizerLoader
         var table = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (token, node) in vocabulary)
             table[token] = node is JsonValue v && v.TryGetValue<int>(out var id) ? id
-                : throw new TokenizerNotFoundException($"'{path}': token '{token}' has no integer id.");
+                : throw Unreadable(path, $"token '{token}' has no integer id.");
         return table;
     }
 
@@ -171,16 +187,17 @@ public static class TokenizerLoader
         _ => null,
     };
 
+    /// <summary>The JSON object in <paramref name="path"/>; null only when the file does not exist.</summary>
     static JsonObject? ReadJson(string path)
     {
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Unreadable(path, "not a JSON object.");
         }
         catch (JsonException e)
         {
-            throw new TokenizerNotFoundException($"'{path}' is not valid JSON: {e.Message}", e);
+            throw Unreadable(path, $"not valid JSON: {e.Message}", e);
         }
     }
 }

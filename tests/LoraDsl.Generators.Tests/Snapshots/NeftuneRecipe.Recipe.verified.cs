@@ -91,6 +91,7 @@ namespace Samples
                     continue;
                 }
                 var learningRate = schedule.At(state.GlobalStep);
+                global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);
                 var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);
                 global::LoraDsl.Training.StepOutcome step;
@@ -105,7 +106,7 @@ namespace Samples
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
                         var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
                         (microLoss / take).backward();
-                        loss += microLoss.item<float>() / take;
+                        loss += global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss) / take;
                         tokens += batch.TokenCount;
                     }
                     step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);

@@ -94,6 +94,7 @@ namespace Samples
                     continue;
                 }
                 var learningRate = schedule.At(state.GlobalStep);
+                global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
                 global::LoraDsl.Training.StepOutcome step;
                 using (global::TorchSharp.torch.NewDisposeScope())
@@ -104,7 +105,7 @@ namespace Samples
                     var loss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
                     loss.backward();
                     // Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.
-                    step = new global::LoraDsl.Training.StepOutcome(loss.item<float>(), global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
+                    step = global::LoraDsl.Training.StepOutcome.FromLoss(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
                     // The NaN stop: a non-finite loss or gradient norm updates nothing.
                     if (step.IsFinite) optimizer.step();
                 }

@@ -118,7 +118,7 @@ public class FileFuzzTests
             foreach (var f in files) File.WriteAllText(f, good[f]);
             var target = files[i % files.Length];
             File.WriteAllText(target, m.Text(good[target]));
-        }, () => TokenizerLoader.Load(folder).Encode("hello world, the cat"), folder, typeof(TokenizerNotFoundException));
+        }, () => TokenizerLoader.Load(folder).Encode("hello world, the cat"), folder, typeof(TokenizerFormatException));
     }
 
     [Fact]

@@ -15,20 +15,40 @@ public partial class HostMemoryTests
     public void No_runtime_or_cli_file_reads_tensor_memory_except_through_HostMemory()
     {
         var root = RepositoryRoot();
+        var offenders = RawReads(root, Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != "HostMemory.cs"));
+        Assert.True(offenders.Count == 0, "raw tensor reads (use HostMemory):\n" + string.Join('\n', offenders));
+        Assert.Matches(RawRead(), "x.data<long>()");
+        Assert.Matches(RawRead(), "loss.item<float>()");
+        Assert.Matches(RawRead(), "file.Write(t.bytes);");
+    }
+
+    /// <summary>The training loop is code the generator writes into the user's project: neither the emitter nor any generated shape (the snapshots) reads tensor memory itself.</summary>
+    [Fact]
+    public void Generated_training_loops_read_tensor_memory_only_through_the_runtime()
+    {
+        var root = RepositoryRoot();
+        var emitter = Directory.EnumerateFiles(Path.Combine(root, "generators", "LoraDsl.Generators", "Emitting"), "*.cs", SearchOption.AllDirectories).ToList();
+        var snapshots = Directory.EnumerateFiles(Path.Combine(root, "tests", "LoraDsl.Generators.Tests", "Snapshots"), "*.Recipe.verified.cs").ToList();
+        Assert.Contains(emitter, f => Path.GetFileName(f) == "RecipeEmitter.cs");
+        Assert.Contains(snapshots, f => File.ReadAllText(f).Contains("microLoss", StringComparison.Ordinal)); // the accumulating loop
+        Assert.Contains(snapshots, f => File.ReadAllText(f).Contains("StepOutcome.FromLoss(loss,", StringComparison.Ordinal)); // the one-batch loop
+        var offenders = RawReads(root, emitter.Concat(snapshots));
+        Assert.True(offenders.Count == 0, "raw tensor reads in generated code (use StepOutcome.FromLoss / ReadLoss):\n" + string.Join('\n', offenders));
+    }
+
+    static List<string> RawReads(string root, IEnumerable<string> files)
+    {
         var offenders = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in files)
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
-            if (Path.GetFileName(file) == "HostMemory.cs") continue;
             var lines = File.ReadAllLines(file);
             for (var i = 0; i < lines.Length; i++)
                 if (RawRead().IsMatch(lines[i]) && !lines[i].TrimStart().StartsWith("//", StringComparison.Ordinal))
                     offenders.Add($"{Path.GetRelativePath(root, file)}:{i + 1}: {lines[i].Trim()}");
         }
-        Assert.True(offenders.Count == 0, "raw tensor reads (use HostMemory):\n" + string.Join('\n', offenders));
-        Assert.Matches(RawRead(), "x.data<long>()");
-        Assert.Matches(RawRead(), "loss.item<float>()");
-        Assert.Matches(RawRead(), "file.Write(t.bytes);");
+        return offenders;
     }
 
     [Fact]
