@@ -56,7 +56,7 @@ public static class TrainingStepRun
                 l.backward();
                 optimizer.step();
                 optimizer.zero_grad();
-                loss = l.item<float>();
+                loss = StepOutcome.ReadLoss(l);
             }
             if (step >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         }

@@ -7,7 +7,9 @@ namespace LoraDsl.Modules;
 /// Gradient checkpointing of one segment (a decoder layer): forward runs it without keeping its
 /// activations, backward runs it again with gradients on and differentiates that second run
 /// (torch.utils.checkpoint's idea; TorchSharp has none). The CPU random state is saved before the
-/// first run and restored for the second, so dropout draws the same masks; the trainable parameters
+/// first run and restored for the second, so dropout draws the same masks. On CUDA, whose generator
+/// state TorchSharp 0.107 cannot read, the device generators are seeded with one value drawn from the
+/// CPU generator before the first run and seeded again with it before the second; the trainable parameters
 /// inside the segment are inputs of the node, so their gradients reach them as without checkpointing.
 /// </summary>
 internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<ActivationCheckpoint>
@@ -42,6 +44,12 @@ internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<Activa
         var input = (Tensor)vars[0];
         var context = Context(vars, state.ContextCount);
         state.RandomState = get_rng_state().DetachFromDisposeScope(); // outlives the forward's dispose scopes; disposed after backward
+        if (DeviceRandomness.Value!.NeedsSeed(input.device))
+        {
+            using var draw = randint(long.MaxValue, [1], dtype: ScalarType.Int64);
+            state.DeviceSeed = draw.item<long>();
+            DeviceRandomness.Value!.Seed(state.DeviceSeed.Value);
+        }
         ctx.save_data(StateKey, state);
         ctx.save_for_backward([input, .. context]);
         return [state.Segment(input, context)];
@@ -62,6 +70,7 @@ internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<Activa
             using (enable_grad())
             {
                 set_rng_state(state.RandomState!);
+                if (state.DeviceSeed is { } seed) DeviceRandomness.Value!.Seed(seed);
                 replayInput = input.detach().requires_grad_(state.InputNeedsGrad);
                 try { output = state.Segment(replayInput, context); }
                 finally { set_rng_state(afterForward); }
@@ -97,5 +106,15 @@ internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<Activa
         public Tensor[] Trainable { get; } = trainable;
         public bool InputNeedsGrad { get; } = inputNeedsGrad;
         public Tensor? RandomState { get; set; }
+        public long? DeviceSeed { get; set; }
     }
+
+    /// <summary>Which devices get their generators seeded around a segment, and how; tests replace it to see the calls without a GPU.</summary>
+    internal sealed record DeviceGenerators(Func<Device, bool> NeedsSeed, Action<long> Seed)
+    {
+        public static DeviceGenerators Cuda { get; } = new(d => d.type == DeviceType.CUDA, cuda.manual_seed_all);
+    }
+
+    /// <summary>The generators this thread's segments seed (<see cref="DeviceGenerators.Cuda"/> unless a test says otherwise).</summary>
+    internal static readonly ThreadLocal<DeviceGenerators> DeviceRandomness = new(() => DeviceGenerators.Cuda);
 }

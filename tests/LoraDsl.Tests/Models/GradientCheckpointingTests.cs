@@ -1,6 +1,7 @@
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
 using LoraDsl.Models;
+using LoraDsl.Modules;
 using LoraDsl.Native;
 using LoraDsl.Quantization;
 using LoraDsl.Tests.TestCheckpoints;
@@ -68,6 +69,37 @@ public class GradientCheckpointingTests
         RandomizeB(model);
         using var ids = tensor(new long[] { 5, 17, 99, 3, 42, 7, 250, 11, 8, 64 }).reshape(2, 5);
         AssertSameGradients(model, ids, ids, atol: 1e-6);
+    }
+
+    [Fact]
+    public void On_a_device_whose_state_cannot_be_saved_each_layer_seeds_its_recompute_as_its_forward()
+    {
+        // CUDA stands in: the hook says every device needs seeding and records the seeds instead of seeding a GPU.
+        TorchNative.EnsureLoaded();
+        var dir = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("ckpt-seeded"), new TinyLlamaSpec { Layers = 3 });
+        using var model = ModelLoader.Load(dir, new ModelLoadOptions { Device = "cpu" });
+        LoraInjector.Inject(model, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.3 },
+            Enumerable.Range(0, 3).Select(i => new LoraTarget($"model.layers.{i}.self_attn.q_proj")));
+        using var ids = tensor(new long[] { 5, 17, 99, 3, 42, 7, 250, 11, 8, 64 }).reshape(2, 5);
+        var seeds = new List<long>();
+        var previous = ActivationCheckpoint.DeviceRandomness.Value!;
+        ActivationCheckpoint.DeviceRandomness.Value = new ActivationCheckpoint.DeviceGenerators(_ => true, seeds.Add);
+        try
+        {
+            Step(model, ids, ids, checkpointing: true);
+        }
+        finally
+        {
+            ActivationCheckpoint.DeviceRandomness.Value = previous;
+        }
+        // Three forwards, then the three recomputes in reverse order, each with its forward's seed.
+        Assert.Equal(6, seeds.Count);
+        Assert.Equal(seeds.Take(3).Reverse(), seeds.Skip(3));
+        Assert.Equal(3, seeds.Take(3).Distinct().Count());
+        // And on the CPU nothing is seeded: the CPU state itself is restored.
+        seeds.Clear();
+        Step(model, ids, ids, checkpointing: true);
+        Assert.Empty(seeds);
     }
 
     [Fact]
