@@ -47,7 +47,7 @@ internal sealed class ActivationCheckpoint : autograd.MultiTensorFunction<Activa
         if (DeviceRandomness.Value!.NeedsSeed(input.device))
         {
             using var draw = randint(long.MaxValue, [1], dtype: ScalarType.Int64);
-            state.DeviceSeed = draw.item<long>();
+            state.DeviceSeed = Native.HostMemory.Item<long>(draw);
             DeviceRandomness.Value!.Seed(state.DeviceSeed.Value);
         }
         ctx.save_data(StateKey, state);
