@@ -78,6 +78,44 @@ public class EmbeddingLoraTests
     }
 
     [Fact]
+    public void Merging_an_adapter_on_gpt2s_tied_wte_is_refused_and_leaves_the_model_as_it_was()
+    {
+        var checkpoint = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("emb-gpt2-merge"));
+        using var model = ModelLoader.Load(checkpoint);
+        var wte = (TorchSharp.Modules.Embedding)ModuleSurgery.Find(model, "transformer.wte");
+        using var original = wte.weight!.detach().clone();
+        var injection = LoraInjector.Inject(model, Options, ["transformer.wte"]);
+        Randomize(injection.Modules.Single().Adapter, 5);
+        using var unmerged = Logits(model);
+
+        // Merged, the tied head would multiply by the adapted table: not what the adapter computes.
+        var error = Assert.Throws<AdapterMismatchException>(() => LoraInjector.MergeAndUnload(model));
+        Assert.Contains("Module 'transformer.wte' shares its weight with 'lm_head.weight'", error.Message);
+        Assert.Contains("'default'", error.Message);
+        Assert.Throws<AdapterMismatchException>(() => ModelAdapters.Of(model).Merge());
+        Assert.Throws<AdapterMismatchException>(() => LoraDsl.Quantization.QuantizedMerge.MergeIntoFourBit(model));
+
+        Assert.IsType<LoraLinear>(ModuleSurgery.Find(model, "transformer.wte"));
+        Assert.True(Identical.Tensors(original, wte.weight!.detach()));
+        using var after = Logits(model);
+        Assert.True(Identical.Tensors(unmerged, after));
+    }
+
+    [Fact]
+    public void Merging_an_adapter_on_an_untied_llama_embed_tokens_keeps_the_outputs()
+    {
+        var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-llama-merge"));
+        using var model = ModelLoader.Load(checkpoint);
+        var injection = LoraInjector.Inject(model, Options, ["model.embed_tokens"]);
+        Randomize(injection.Modules.Single().Adapter, 6);
+        using var unmerged = Logits(model);
+        Assert.Equal(["model.embed_tokens"], LoraInjector.MergeAndUnload(model));
+        Assert.IsType<TorchSharp.Modules.Embedding>(ModuleSurgery.Find(model, "model.embed_tokens"));
+        using var merged = Logits(model);
+        Assert.True(unmerged.allclose(merged, rtol: 0, atol: 1e-5));
+    }
+
+    [Fact]
     public void Embedding_adapters_save_with_peft_names_and_reload()
     {
         var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-llama"));
