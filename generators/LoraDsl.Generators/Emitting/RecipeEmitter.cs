@@ -128,8 +128,8 @@ public static class RecipeEmitter
         writer.Line(shape.AdaLora
             ? $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
             : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
-        if (!shape.Starts || shape.AdaLora)
-            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"start.adapters\", recipe.Start is null, \"fresh adapters\");");
+        if (shape.AdaLora)
+            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"start.adapters\", recipe.Start is null, \"fresh AdaLoRA adapters\");");
         writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);");
         writer.Line();
 
@@ -158,11 +158,10 @@ public static class RecipeEmitter
         {
             writer.Line("var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);");
             writer.Line("var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);");
-            if (shape.Starts)
-            {
-                writer.Line("// The start: the saved adapter start.adapters names (several are combined first), loaded into these adapters.");
-                writer.Line("if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);");
-            }
+            writer.Line(shape.Starts
+                ? "// The start: the saved adapters r.StartFrom names (combined first when several), loaded into these adapters."
+                : "// The start, when --set start.adapters=DIR names one: that saved adapter, loaded into these adapters.");
+            writer.Line("if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);");
         }
         writer.Line("context.Log($\"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}\");");
         writer.Line("context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());");

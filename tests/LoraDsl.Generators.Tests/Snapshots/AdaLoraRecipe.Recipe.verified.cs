@@ -38,7 +38,7 @@ namespace Samples
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", recipe.UseAdaLora, "AdaLoRA");
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "start.adapters", recipe.Start is null, "fresh adapters");
+            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "start.adapters", recipe.Start is null, "fresh AdaLoRA adapters");
             var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);
 
             // Checkpoint, tokenizer and the examples tokenized for it.

@@ -53,7 +53,7 @@ namespace Samples
             var targets = placement.Targets;
             var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
             var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
-            // The start: the saved adapter start.adapters names (several are combined first), loaded into these adapters.
+            // The start: the saved adapters r.StartFrom names (combined first when several), loaded into these adapters.
             if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);
             context.Log($"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}");
             context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());

@@ -45,7 +45,6 @@ namespace Samples
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "start.adapters", recipe.Start is null, "fresh adapters");
             var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
@@ -62,6 +61,8 @@ namespace Samples
             var targets = placement.Targets;
             var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
             var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
+            // The start, when --set start.adapters=DIR names one: that saved adapter, loaded into these adapters.
+            if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);
             context.Log($"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}");
             context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());
 

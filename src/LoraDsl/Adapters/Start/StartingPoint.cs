@@ -24,13 +24,13 @@ public static class StartingPoint
     // The name the combination has on the model while it is made (deleted again before training).
     const string CombinedName = "__start__";
 
-    /// <summary>Loads the start into <paramref name="adapters"/> (through <paramref name="store"/>) and returns the folder loaded.</summary>
+    /// <summary>Loads the start into <paramref name="adapters"/> (through <paramref name="store"/>) and returns the folder loaded; null (nothing done) for a recipe without a start.</summary>
     /// <param name="labels">The run's class names (classification), checked against the adapter's labels.json.</param>
-    public static string Apply(Recipes.RecipeDefinition recipe, PretrainedModel model, LoraInjection adapters, PeftAdapterStore store,
+    public static string? Apply(Recipes.RecipeDefinition recipe, PretrainedModel model, LoraInjection adapters, PeftAdapterStore store,
         string? baseModelNameOrPath, string output, IReadOnlyList<string> labels, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        var start = recipe.Start ?? throw new ArgumentException($"Recipe '{recipe.Name}' declares no starting adapter (start.adapters).");
+        if (recipe.Start is not { } start) return null;
         string folder;
         if (start.Combines)
         {

@@ -23,12 +23,12 @@ public class StartingPointTests
 {
     static readonly Lazy<string> Checkpoint = new(() => TinyLlama.Write(TinyCheckpoints.NewFolder("start-llama")));
 
-    static readonly Lazy<(string First, string Second)> Trained = new(() =>
+    static readonly Lazy<(string First, string Second, double FirstFinalLoss)> Trained = new(() =>
     {
         var root = TinyCheckpoints.NewFolder("start-sources");
         var first = FirstAdapterRecipe.Run(Quiet(Set("model.path", Checkpoint.Value), Set("training.output_dir", Path.Combine(root, "first"))));
         var second = SecondAdapterRecipe.Run(Quiet(Set("model.path", Checkpoint.Value), Set("training.output_dir", Path.Combine(root, "second"))));
-        return (first.AdapterDirectory!, second.AdapterDirectory!);
+        return (first.AdapterDirectory!, second.AdapterDirectory!, first.Training.Evaluations[^1].Loss);
     });
 
     [Fact]
@@ -76,9 +76,20 @@ public class StartingPointTests
     }
 
     [Fact]
+    public void A_recipe_without_StartFrom_continues_an_adapter_named_with_set()
+    {
+        var (first, _, finalLoss) = Trained.Value;
+        var output = TinyCheckpoints.NewFolder("start-by-set");
+        var more = FirstAdapterRecipe.Run(Quiet(Set("model.path", Checkpoint.Value), Set("training.output_dir", output), Set("start.adapters", first)));
+        // Started where the first run's adapter ended (its last validation loss, to the bit), not from fresh adapters.
+        Assert.Equal(finalLoss, more.Before!.Loss);
+        Assert.Equal(TrainingStatus.Completed, more.Training.Status);
+    }
+
+    [Fact]
     public void A_cat_start_begins_exactly_at_the_weighted_sum_of_its_adapters()
     {
-        var (first, second) = Trained.Value;
+        var (first, second, _) = Trained.Value;
         var output = TinyCheckpoints.NewFolder("start-cat");
         var overrides = new[] { Set("model.path", Checkpoint.Value), Set("training.output_dir", output), Set("start.adapters", $"start-first={first},start-second={second}") };
         var report = CatStartRecipe.Run(Quiet(overrides));
@@ -103,7 +114,7 @@ public class StartingPointTests
     [Fact]
     public void A_start_that_does_not_fit_is_one_error_naming_the_file_and_the_setting()
     {
-        var (first, second) = Trained.Value;
+        var (first, second, _) = Trained.Value;
         var root = TinyCheckpoints.NewFolder("start-misfit");
         var rank = Assert.Throws<AdapterMismatchException>(() => ContinueRecipe.Run(Quiet(Set("model.path", Checkpoint.Value),
             Set("training.output_dir", Path.Combine(root, "rank")), Set("start.adapters", first), Set("lora.r", "8"))));
