@@ -93,8 +93,9 @@ public static class StartValidator
             if (sources.All(s => s.Rank is not null))
             {
                 var ranks = sources.Select(s => s.Rank!.Value).ToList();
-                var svdRank = recipe.Setting("start.svd_rank") is { } svd ? (svd.Number is { } n ? (int?)n : null) : null;
-                rank = recipe.Setting("start.svd_rank") is { Number: null } ? null : CombinationRules.CombinedRank(name, ranks, svdRank);
+                // A start.svd_rank that is no constant leaves the combined rank unknown.
+                var svd = recipe.Setting("start.svd_rank");
+                rank = svd is { Number: null } ? null : CombinationRules.CombinedRank(name, ranks, svd?.Number is { } n ? (int)n : null);
                 if (CombinationRules.CombinedRank(name, ranks, null) is null)
                 {
                     yield return Combination(combinationLocation, Format(DslMessages.CombinationNeedsEqualRanks, name,
