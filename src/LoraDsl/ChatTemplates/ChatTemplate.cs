@@ -107,6 +107,33 @@ public sealed class ChatTemplate
             : throw new ChatTemplateException($"built-in {name}", $"there is no built-in chat template '{name}'; known: {string.Join(", ", BuiltInTemplates.Keys)}");
 
     /// <summary>
+    /// The template a user chose, as `template --template` and the recipe setting data.chat_template read it:
+    /// null means the model folder's own; an existing file is read with <see cref="FromFile"/>; otherwise a
+    /// template name in the model folder, then a built-in name. The model folder's special tokens are
+    /// passed to whichever template is chosen.
+    /// </summary>
+    public static ChatTemplate Resolve(string? modelDirectory, string? choice)
+    {
+        if (choice is null)
+            return modelDirectory is not null ? FromModelFolder(modelDirectory) : throw new ArgumentException("Give a model folder or a template (a .jinja file or a built-in name).");
+        var tokens = modelDirectory is not null ? SpecialTokensOf(modelDirectory) : new Dictionary<string, JsonNode?>();
+        if (File.Exists(choice)) return FromFile(choice).WithSpecialTokens(tokens);
+        if (modelDirectory is not null && !BuiltInTemplates.ContainsKey(choice)) return FromModelFolder(modelDirectory, choice);
+        if (BuiltInTemplates.ContainsKey(choice)) return BuiltIn(choice).WithSpecialTokens(tokens);
+        throw new ChatTemplateException(choice, $"no such template file, and no built-in chat template of that name (known: {string.Join(", ", BuiltInTemplates.Keys)})");
+    }
+
+    /// <summary>The special tokens transformers would pass for the model folder's tokenizer.</summary>
+    internal static Dictionary<string, JsonNode?> SpecialTokensOf(string modelDirectory)
+    {
+        var configPath = Path.Combine(modelDirectory, "tokenizer_config.json");
+        return ReadSpecialTokens(File.Exists(configPath) ? ReadJsonObject(configPath) : null, Path.Combine(modelDirectory, "special_tokens_map.json"));
+    }
+
+    internal ChatTemplate WithSpecialTokens(IReadOnlyDictionary<string, JsonNode?> tokens) =>
+        tokens.Count == 0 ? this : new ChatTemplate(Name, Source, tokens);
+
+    /// <summary>
     /// Renders the conversation. <paramref name="variables"/> adds or overrides template variables
     /// (enable_thinking, date_string, a special token...); messages, tools, documents and
     /// add_generation_prompt are set by the arguments.

@@ -102,8 +102,8 @@ internal sealed class JinjaEvaluator
             if (f.Else is not null) Execute(f.Else, new JinjaScope(scope), output);
             return;
         }
-        var outerLoop = scope.TryGet("loop", out var l) && l is LoopContext lc ? lc : null;
-        var loop = new LoopContext(items, outerLoop is null ? 0 : (int)(long)outerLoop.Attribute("depth0")! + 1);
+        // loop.depth counts recursive calls only: a nested (non-recursive) loop is depth 1 too.
+        var loop = new LoopContext(items, 0);
         for (var i = 0; i < items.Count; i++)
         {
             loop.Index0 = i;

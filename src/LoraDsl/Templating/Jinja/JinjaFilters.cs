@@ -247,7 +247,7 @@ internal static partial class JinjaFilters
         var scale = Math.Pow(10, precision);
         var r = method switch
         {
-            "common" => Math.Round(x * scale, MidpointRounding.AwayFromZero) / scale,
+            "common" => Math.Round(x, Math.Clamp(precision, 0, 15), MidpointRounding.ToEven), // Python's round(): halves to even
             "ceil" => Math.Ceiling(x * scale) / scale,
             "floor" => Math.Floor(x * scale) / scale,
             _ => throw a.Context.Error("method must be common, ceil or floor"),

@@ -37,7 +37,7 @@ internal static class JinjaOperators
                     case "/": return b == 0 ? throw Error("division by zero") : (double)a / b;
                     case "//": return b == 0 ? throw Error("integer division or modulo by zero") : FloorDiv(a, b);
                     case "%": return b == 0 ? throw Error("integer division or modulo by zero") : ((a % b) + b) % b;
-                    case "**": return b >= 0 ? (long)Math.Pow(a, b) : Math.Pow(a, b);
+                    case "**": return b >= 0 ? (object)(long)Math.Pow(a, b) : Math.Pow(a, b);
                 }
             }
             double x = PyValue.ToDouble(left), y = PyValue.ToDouble(right);

@@ -519,8 +519,8 @@ internal sealed class JinjaParser
 
     CallExpr ParseCall(Expr callee)
     {
-        var t = Expect(JinjaTokenKind.Operator, "(");
-        return new CallExpr(callee, ParseArguments(), t.Line, t.Column);
+        Expect(JinjaTokenKind.Operator, "(");
+        return new CallExpr(callee, ParseArguments(), callee.Line, callee.Column);
     }
 
     // After "(": positional and name=value arguments up to ")".
@@ -576,8 +576,6 @@ internal sealed class JinjaParser
             index++;
             arguments = ParseArguments();
         }
-        // Jinja2 rejects an unknown filter when it compiles the template, even in a branch that never runs.
-        if (!JinjaFilters.Exists(name)) throw Error($"No filter named '{name}'.", nameToken);
         return new FilterExpr(target, name, arguments, nameToken.Line, nameToken.Column);
     }
 
@@ -592,7 +590,6 @@ internal sealed class JinjaParser
             index++;
             name += "." + Next().Text;
         }
-        if (!JinjaTests.Exists(name)) throw Error($"No test named '{name}'.", nameToken);
         var arguments = CallArguments.None;
         if (Current.IsOperator("("))
         {

@@ -171,6 +171,30 @@ def main():
         json.dump({"jinja2": jinja2.__version__, "cases": manifest}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"{len(manifest)} cases, jinja2 {jinja2.__version__}")
+    write_renderer_cases()
+
+
+def write_renderer_cases():
+    """renderer_cases.json: one small template per renderer feature, with Jinja2's output or error."""
+    import renderer_snippets
+    out = []
+    for name, source, variables in renderer_snippets.SNIPPETS + renderer_snippets.ERRORS:
+        entry = {"name": name, "template": source, "variables": variables}
+        try:
+            entry["expected"] = compile_template(source).render(**variables)
+        except jinja2.exceptions.TemplateSyntaxError as e:
+            entry["error"] = e.message
+            entry["error_line"] = e.lineno
+        except jinja2.exceptions.TemplateError as e:
+            entry["error"] = str(e)
+            entry["raised_by_template"] = type(e) is jinja2.exceptions.TemplateError
+        except (TypeError, ValueError, KeyError, IndexError) as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    with open(os.path.join(HERE, "renderer_cases.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump({"jinja2": jinja2.__version__, "cases": out}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(f"{len(out)} renderer cases")
 
 
 if __name__ == "__main__":
