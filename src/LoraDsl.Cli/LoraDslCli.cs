@@ -23,6 +23,7 @@ public static class LoraDslCli
             PredictCommand.Create(),
             GenerateCommand.Create(),
             MergeCommand.Create(),
+            LintCommand.Create(),
             CombineCommand.Create(),
             QuantizeCommand.Create(),
             InspectCommand.Create(catalog),
