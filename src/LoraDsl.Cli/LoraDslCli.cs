@@ -27,6 +27,7 @@ public static class LoraDslCli
             QuantizeCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
+            ExportGgufCommand.Create(),
             ReproduceCommand.Create(catalog),
         };
         var parsed = root.Parse(args);
