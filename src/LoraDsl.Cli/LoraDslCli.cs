@@ -28,6 +28,7 @@ public static class LoraDslCli
             QuantizeCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
+            ExportGgufCommand.Create(),
             ReproduceCommand.Create(catalog),
             TemplateCommand.Create(),
         };
