@@ -24,16 +24,17 @@ static class MergeCommand
         dtype.Description = "Dtype of the saved weights: fp32 (default) or bf16; the merge itself runs in fp32";
         var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
+        var device = CommonOptions.Device("cpu");
         var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint")
         {
-            adapter, use, model, output, overwrite, dtype, intoFourBit,
+            adapter, use, model, output, overwrite, dtype, intoFourBit, device,
         };
         command.SetAction(parsed =>
         {
             // Refuse a bad --output before the loading and merging.
             var inputs = InputsOf(parsed.GetValue(adapter), parsed.GetValue(model));
             MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), inputs);
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!);
             var saveDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
             var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
             IReadOnlyList<string> merged;
