@@ -31,9 +31,10 @@ static class MergeCommand
         };
         var intoFourBit = new Option<bool>("--into-4bit") { Description = "With a 4-bit base: requantise the merged weights and save a 4-bit folder" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --output when it holds a merged model an earlier merge wrote (nothing else is replaced)" };
+        var device = CommonOptions.Device("cpu");
         var command = new Command("merge", "Merge the active adapters (--use) into their base and save a plain Hugging Face checkpoint")
         {
-            adapter, use, model, output, overwrite, dtype, maxShardSize, intoFourBit,
+            adapter, use, model, output, overwrite, dtype, maxShardSize, intoFourBit, device,
         };
         command.SetAction(parsed =>
         {
@@ -42,7 +43,7 @@ static class MergeCommand
             MergedModelFolder.Check(parsed.GetValue(output)!, parsed.GetValue(overwrite), inputs);
             var saveDtype = SaveDtype(parsed.GetValue(dtype));
             var shardBytes = ShardSize.Parse(parsed.GetValue(maxShardSize)!);
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!);
             var fourBitBase = session.Model.named_modules().Any(m => m.module is Linear4Bit);
             IReadOnlyList<string> merged;
             if (parsed.GetValue(intoFourBit))

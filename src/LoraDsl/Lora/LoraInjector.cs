@@ -93,7 +93,7 @@ public static class LoraInjector
         if (ModuleSurgery.Exists(model, name)) return [name];
         var matches = model.named_modules()
             .Select(m => m.name)
-            .Where(path => path.EndsWith("." + name, StringComparison.Ordinal))
+            .Where(path => Dsl.PeftModuleMatch.IsNamed(path, name))
             .ToList();
         return matches.Count > 0 ? matches
             : throw new ModuleNotFoundException($"modules_to_save entry '{name}' matches no module of {model.GetType().Name}.");
