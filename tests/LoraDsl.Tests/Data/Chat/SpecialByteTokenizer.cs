@@ -3,10 +3,14 @@ using LoraDsl.Data;
 
 namespace LoraDsl.Tests.Data.Chat;
 
-/// <summary>UTF-8 bytes shifted by 3 (0 pad, 1 bos, 2 eos) plus whole special tokens: &lt;|im_start|&gt; 259, &lt;|im_end|&gt; 260, &lt;|endoftext|&gt; 261.</summary>
+/// <summary>UTF-8 bytes shifted by 3 (0 pad, 1 bos, 2 eos) plus whole special tokens from 259 on: &lt;|im_start|&gt; 259, &lt;|im_end|&gt; 260, &lt;|endoftext|&gt; 261, Llama 3's and Gemma's after.</summary>
 public sealed class SpecialByteTokenizer(int padId = 261, int eosId = 260) : ITextTokenizer
 {
-    public static readonly string[] Specials = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"];
+    public static readonly string[] Specials =
+    [
+        "<|im_start|>", "<|im_end|>", "<|endoftext|>",
+        "<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<start_of_turn>", "<end_of_turn>", "<bos>",
+    ];
 
     public IReadOnlyList<int> Encode(string text)
     {
