@@ -22,6 +22,8 @@ public static class LoraDslCli
             EvalCommand.Create(catalog),
             PredictCommand.Create(),
             GenerateCommand.Create(),
+            ChatCommand.Create(),
+            PreviewCommand.Create(catalog),
             MergeCommand.Create(),
             LintCommand.Create(),
             CombineCommand.Create(),

@@ -139,6 +139,7 @@ public static class RecipeEmitter
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
         writer.Line("foreach (var warning in data.Warnings) context.Log($\"warning: {warning}\");");
         writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
+        writer.Line("global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);");
         writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
         writer.Line();
 
