@@ -27,6 +27,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("mistral")]
     [InlineData("qwen2")]
     [InlineData("gpt2")]
+    [InlineData("llama-rope-linear")]
+    [InlineData("llama-rope-llama3")]
     public void F32_export_matches_loradsl_logits(string family)
     {
         var folder = Write(family);
@@ -116,9 +118,25 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         })];
     }
 
-    internal static string Write(string family) => family == "gpt2"
-        ? TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("gguf-gpt2"))
-        : TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder($"gguf-{family}"), new TinyLlamaSpec { ModelType = family });
+    internal static string Write(string family)
+    {
+        if (family == "gpt2") return TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("gguf-gpt2"));
+        if (!family.StartsWith("llama-rope-", StringComparison.Ordinal))
+            return TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder($"gguf-{family}"), new TinyLlamaSpec { ModelType = family });
+        // RoPE scaling: linear as rope.scaling.*, Llama 3.1's bands as rope_freqs.weight; a short original context puts
+        // the 12 test positions' slow frequencies into the scaled bands.
+        var folder = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder($"gguf-{family}"));
+        var configPath = Path.Combine(folder, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["rope_scaling"] = family == "llama-rope-linear"
+            ? new System.Text.Json.Nodes.JsonObject { ["type"] = "linear", ["factor"] = 2.0 }
+            : new System.Text.Json.Nodes.JsonObject
+            {
+                ["rope_type"] = "llama3", ["factor"] = 8.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 16,
+            };
+        File.WriteAllText(configPath, config.ToJsonString());
+        return folder;
+    }
 
     internal static float[][] Logits(PretrainedModel model)
     {
