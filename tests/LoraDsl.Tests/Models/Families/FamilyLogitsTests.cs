@@ -116,6 +116,24 @@ public class FamilyLogitsTests
     }
 
     [Fact]
+    public void A_multimodal_gemma3_folder_loads_its_text_model_and_skips_the_vision_tower()
+    {
+        var spec = TinyFamily.Gemma3;
+        var config = new System.Text.Json.Nodes.JsonObject { ["model_type"] = "gemma3", ["text_config"] = spec.Config() };
+        // The hub layout of Gemma3ForConditionalGeneration: language_model.model.*, plus vision weights.
+        var tensors = spec.Tensors().ToDictionary(kv => "language_model." + kv.Key, kv => kv.Value);
+        tensors["vision_tower.vision_model.embeddings.patch_embedding.weight"] = zeros(4, 3, 2, 2);
+        tensors["multi_modal_projector.mm_input_projection_weight"] = zeros(4, spec.Hidden);
+        var folder = TinyCheckpoints.WriteFolder(TinyCheckpoints.NewFolder("gemma3-mm"), config, tensors);
+        using var model = ModelLoader.Load(folder, null, out var report);
+        Assert.Empty(report.UnexpectedKeys);
+        Assert.Equal("gemma3", model.Config.ModelType);
+        using var logits = Logits(model, Prompt);
+        using var expected = FamilyReference.Logits(spec, Prompt);
+        Assert.True((logits[0].to(ScalarType.Float64) - expected).abs().max().item<double>() < 1e-4);
+    }
+
+    [Fact]
     public void Phi3_switches_to_the_long_factors_past_the_original_context()
     {
         var config = LlamaConfig.FromJson(TinyFamily.Phi3.Config(), null);
