@@ -274,6 +274,30 @@ public sealed class AnalyzerTests
             .WithMessage("Module 'norm' (7) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets"));
 
     [Fact]
+    public Task LORA021_Qwen3sQueryNormIsNotALoraTarget() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Qwen3))]
+        [Target({|#0:"q_norm"|})]
+        public partial class R
+        {
+            // The typed handle is refused as the name is; AllLinear leaves the norms out.
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Target({|#1:Qwen3.KNorm|}).Preset(Preset.AllLinear));
+        }
+        """, null,
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA021").WithLocation(0)
+            .WithMessage("Module 'model.layers.{layer}.self_attn.q_norm' (Norm: its weight is one scale per feature, a vector a low-rank update cannot improve on; train it with modules_to_save instead) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets"),
+        Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("LORA021").WithLocation(1)
+            .WithMessage("Module 'model.layers.{layer}.self_attn.k_norm' (Norm: its weight is one scale per feature, a vector a low-rank update cannot improve on; train it with modules_to_save instead) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets"));
+
+    [Fact]
+    public Task LORA022_Phi3sFusedQkvSliceWithDora() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Phi3))]
+        [Lora(UseDora = true)]
+        [Target({|LORA022:ModuleRole.Key|})]
+        [Target("gate_up_proj")]
+        public partial class R;
+        """);
+
+    [Fact]
     public Task LORA022_DoraOnAFusedSlice() => Verify.Analyzer(Usings + """
         [LoraRecipe("r", typeof(Gpt2))]
         [Lora(UseDora = true)]

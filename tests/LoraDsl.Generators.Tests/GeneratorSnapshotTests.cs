@@ -8,6 +8,10 @@ public sealed class GeneratorSnapshotTests
     [InlineData("Llama")]
     [InlineData("Gpt2")]
     [InlineData("Bert")]
+    [InlineData("Qwen3")]
+    [InlineData("Phi3")]
+    [InlineData("Gemma2")]
+    [InlineData("Gemma3")]
     public void BuiltInArchitecture_GeneratesModules(string name)
     {
         var (output, generated) = TestCompilation.Generate(Sources.BuiltInArchitecture(name));

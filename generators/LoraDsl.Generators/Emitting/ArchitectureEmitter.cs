@@ -8,7 +8,7 @@ namespace LoraDsl.Generators.Emitting;
 public static class ArchitectureEmitter
 {
     private const string Dsl = "global::LoraDsl.Dsl.";
-    private static readonly string[] RoleOrder = ["Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier"];
+    private static readonly string[] RoleOrder = ["Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier", "Norm"];
     private static readonly string[] Presets = ["QV", "QKVO", "FeedForward", "AllLinear"];
 
     public static string HintName(ArchitectureModel architecture) =>

@@ -75,7 +75,7 @@ public static class RecipeValidator
                     foreach (var message in EmbeddingConflicts(module, slice, methods))
                         diagnostics.Add(new(DiagnosticDescriptors.EmbeddingLoraIsPlain, target.Location, [message]));
                 else if (module.Kind is not ("Linear" or "Conv1D"))
-                    diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, module.Kind]));
+                    diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, DslMessages.KindWithReason(module.Kind)]));
                 if (methods.UseDora && slice)
                     diagnostics.Add(new(DiagnosticDescriptors.DoraOnFusedSlice, target.Location,
                         [module.Name, string.Join(", ", roles.OrderBy(RoleOrder)), string.Join(", ", module.Roles)]));

@@ -25,7 +25,7 @@ public static partial class CheckpointWeights
 
         foreach (var (key, target) in model.state_dict())
         {
-            var checkpointKey = CheckpointKeyFor(key, architecture.BaseModelPrefix, source);
+            var checkpointKey = CheckpointKeyFor(key, architecture.BaseModelPrefix, source) ?? architecture.CheckpointAliases(key).FirstOrDefault(source.Contains);
             // A tensor tied to another (lm_head to the embedding) needs no tensor of its own.
             var alias = aliases.Contains(key);
             if (checkpointKey is null)

@@ -17,6 +17,9 @@ public sealed record ModelArchitecture(
     /// <summary>Checkpoint keys that are not weights and are dropped silently (GPT-2's attn.bias causal masks).</summary>
     public Func<string, bool> IsIgnoredCheckpointKey { get; init; } = _ => false;
 
+    /// <summary>Further checkpoint names to try for a model key (a multimodal folder's language_model.* copy of the text model).</summary>
+    public Func<string, IEnumerable<string>> CheckpointAliases { get; init; } = _ => [];
+
     /// <summary>Model keys a checkpoint may lack because HF initialises them fresh (a new classification head).</summary>
     public Func<string, bool> IsNewlyInitialized { get; init; } = _ => false;
 }

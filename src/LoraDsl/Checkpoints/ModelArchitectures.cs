@@ -9,11 +9,16 @@ public static class ModelArchitectures
 {
     static readonly List<ModelArchitecture> Registered =
     [
-        new(Architectures.Llama.Descriptor.ModelTypes, "model",
-            (raw, path, dtype, device) => new LlamaForCausalLM(LlamaConfig.FromJson(raw, path), dtype, device))
+        Decoder(Architectures.Llama.Descriptor.ModelTypes),
+        Decoder(Architectures.Qwen3.Descriptor.ModelTypes),
+        Decoder(Architectures.Phi3.Descriptor.ModelTypes),
+        Decoder(Architectures.Gemma2.Descriptor.ModelTypes),
+        Decoder(Architectures.Gemma3.Descriptor.ModelTypes) with
         {
-            // Older LLaMA checkpoints store the rotary frequencies, which are recomputed here.
-            IsIgnoredCheckpointKey = key => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal),
+            // A multimodal gemma3 folder keeps the text weights under language_model.; its vision parts are not loaded.
+            CheckpointAliases = key => ["language_model." + key, "model.language_model." + (key.StartsWith("model.", StringComparison.Ordinal) ? key["model.".Length..] : key)],
+            IsIgnoredCheckpointKey = key => IsRotaryBuffer(key) || key.StartsWith("vision_tower.", StringComparison.Ordinal) || key.StartsWith("multi_modal_projector.", StringComparison.Ordinal)
+                || key.StartsWith("model.vision_tower.", StringComparison.Ordinal) || key.StartsWith("model.multi_modal_projector.", StringComparison.Ordinal),
         },
         new(Architectures.Gpt2.Descriptor.ModelTypes, "transformer",
             (raw, path, dtype, device) => new Gpt2LMHeadModel(Gpt2Config.FromJson(raw, path), dtype, device))
@@ -29,6 +34,16 @@ public static class ModelArchitectures
             IsNewlyInitialized = key => key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("bert.pooler.", StringComparison.Ordinal),
         },
     ];
+
+    // The LLaMA-like decoders share one model; config.json's model_type picks the family's options.
+    static ModelArchitecture Decoder(IReadOnlyList<string> modelTypes) =>
+        new(modelTypes, "model", (raw, path, dtype, device) => new LlamaForCausalLM(LlamaConfig.FromJson(raw, path), dtype, device))
+        {
+            // Older LLaMA checkpoints store the rotary frequencies, which are recomputed here.
+            IsIgnoredCheckpointKey = IsRotaryBuffer,
+        };
+
+    static bool IsRotaryBuffer(string key) => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
 
     static readonly Lock Gate = new();
 

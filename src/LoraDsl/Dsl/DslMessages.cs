@@ -46,7 +46,10 @@ public static class DslMessages
     public const string DataFileMissing = "Data file '{0}' is not in the project folder '{1}'; recipe paths are relative to the project folder: fix the path or add the file";
     /// <summary>{0} task ("classification"), {1} architecture, {2} the head it lacks, {3} role, {4} the tasks it fits.</summary>
     public const string TaskDoesNotFitArchitecture = "Data task '{0}' does not fit architecture '{1}': it has no {2} (a module with role {3}); use {4}";
-    /// <summary>{0} module path, {1} its kind.</summary>
+    /// <summary>The kind as LORA021's {1} names it, with the reason for kinds LoRA never adapts.</summary>
+    public static string KindWithReason(string kind) =>
+        kind == "Norm" ? "Norm: its weight is one scale per feature, a vector a low-rank update cannot improve on; train it with modules_to_save instead" : kind;
+    /// <summary>{0} module path, {1} its kind (<see cref="KindWithReason"/>).</summary>
     public const string ModuleKindNotAdaptable = "Module '{0}' ({1}) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets";
     /// <summary>{0} module, {1} the roles targeted, {2} all its roles.</summary>
     public const string DoraOnFusedSlice = "DoRA cannot adapt part of fused module '{0}' (roles {1} of {2}): its magnitude covers whole rows; target the whole module or disable DoRA";

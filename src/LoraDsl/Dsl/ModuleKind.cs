@@ -11,4 +11,10 @@ public enum ModuleKind
 
     /// <summary>A lookup table [vocab, hidden].</summary>
     Embedding,
+
+    /// <summary>
+    /// A normalisation layer's weight vector (Qwen3's q_norm, Gemma's norms): declared so typed handles and paths know
+    /// it, never adapted (a rank-r update of a vector is the vector itself; train it with modules_to_save instead).
+    /// </summary>
+    Norm,
 }

@@ -19,4 +19,7 @@ public enum ModuleRole
 
     /// <summary>A sequence-classification head.</summary>
     Classifier,
+
+    /// <summary>A normalisation layer (<see cref="ModuleKind.Norm"/>), which no preset selects.</summary>
+    Norm,
 }

@@ -10,7 +10,7 @@ public static class TargetRules
 {
     /// <summary>Role names in <see cref="ModuleRole"/> order: the order messages list them in.</summary>
     public static IReadOnlyList<string> RoleOrder { get; } =
-        new[] { "Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier" };
+        new[] { "Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier", "Norm" };
 
     /// <summary>The roles a preset selects; null for AllLinear, which selects by kind (<see cref="IsInAllLinear"/>).</summary>
     public static IReadOnlyList<string>? PresetRoles(string preset) => preset switch
@@ -22,9 +22,9 @@ public static class TargetRules
         _ => throw new ArgumentException("Unknown preset '" + preset + "'.", nameof(preset)),
     };
 
-    /// <summary>PEFT's "all-linear": every Linear/Conv1D except embeddings and the output head or classifier.</summary>
+    /// <summary>PEFT's "all-linear": every Linear/Conv1D except embeddings, norms and the output head or classifier.</summary>
     public static bool IsInAllLinear(string kind, IEnumerable<string> roles) =>
-        kind != "Embedding" && !roles.Contains("Head") && !roles.Contains("Classifier");
+        kind != "Embedding" && kind != "Norm" && !roles.Contains("Head") && !roles.Contains("Classifier");
 
     /// <summary>PEFT's rule for a string target (<see cref="PeftModuleMatch.IsNamed"/>): the module path equals it or ends with "." + it.</summary>
     public static bool MatchesPath(string pathTemplate, string target) => PeftModuleMatch.IsNamed(pathTemplate, target);

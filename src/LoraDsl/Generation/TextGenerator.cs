@@ -71,7 +71,7 @@ public sealed class TextGenerator
         {
             using var hidden = causal.ForwardHidden(inputs);
             using var lastHidden = hidden[.., ^1..];
-            using var logits = causal.OutputHead.call(lastHidden);
+            using var logits = causal.Softcap(causal.OutputHead.call(lastHidden));
             return logits[0, -1].to(ScalarType.Float32);
         }
         using var all = model.Forward(inputs);

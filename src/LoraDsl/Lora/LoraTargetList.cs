@@ -16,7 +16,7 @@ public sealed class LoraTargetList(PretrainedModel model) : IAdapterPlacer
     public void Place(string modulePath, ModuleKind kind, FusedPart? part)
     {
         if (kind is not (ModuleKind.Linear or ModuleKind.Conv1D or ModuleKind.Embedding))
-            throw new TargetResolutionException(Format(DslMessages.ModuleKindNotAdaptable, modulePath, kind));
+            throw new TargetResolutionException(Format(DslMessages.ModuleKindNotAdaptable, modulePath, DslMessages.KindWithReason(kind.ToString())));
         // An embedding takes plain LoRA on its whole table (PEFT's lora.Embedding); the injector checks the options.
         if (kind == ModuleKind.Embedding && part is not null)
             throw new TargetResolutionException(Format(DslMessages.SliceOfEmbedding, modulePath));
@@ -27,11 +27,16 @@ public sealed class LoraTargetList(PretrainedModel model) : IAdapterPlacer
 
     IReadOnlyList<OutputSlice> SlicesOf(string modulePath, FusedPart part)
     {
+        var split = modulePath.LastIndexOf('.');
+        if (split > 0 && Modules.ModuleSurgery.Find(model, modulePath[..split]) is Modules.IFusedOutputs host
+            && host.FusedPartRows(modulePath[(split + 1)..]) is { } rows)
+            return part.Slices(rows);
         var module = Modules.ModuleSurgery.Find(model, modulePath);
         var outFeatures = module switch
         {
             Modules.Conv1D c => c.OutFeatures,
             TorchSharp.Modules.Linear l => l.out_features,
+            Quantization.Linear4Bit q => q.OutFeatures,
             _ => throw new TargetResolutionException($"Module '{modulePath}' is a {module.GetType().Name}, not a fused Linear/Conv1D."),
         };
         return part.Slices(outFeatures);

@@ -20,9 +20,10 @@ public static class ChunkedLinearCrossEntropy
     /// <summary>
     /// Loss of <paramref name="hidden"/> [..., d] projected by <paramref name="weight"/> [vocab, d]
     /// against <paramref name="targets"/> (same leading shape, int64, -100 ignored), mean over the
-    /// counted targets or their sum; also returns that count.
+    /// counted targets or their sum; also returns that count. With <paramref name="softcap"/> c the logits are
+    /// c·tanh(hidden · Wᵀ / c) (Gemma 2's final_logit_softcapping).
     /// </summary>
-    public static (Tensor Loss, long Count) Compute(Tensor hidden, Tensor weight, Tensor targets, nn.Reduction reduction, long? blockRows = null)
+    public static (Tensor Loss, long Count) Compute(Tensor hidden, Tensor weight, Tensor targets, nn.Reduction reduction, long? blockRows = null, double? softcap = null)
     {
         if (weight.dim() != 2 || hidden.shape[^1] != weight.shape[1])
             throw new ArgumentException($"Output weight [{string.Join(", ", weight.shape)}] does not project hidden states [{string.Join(", ", hidden.shape)}].");
@@ -68,6 +69,14 @@ public static class ChunkedLinearCrossEntropy
                 var weights = mask.to(ScalarType.Float32);
                 // [vocab, rows]: W·xᵀ runs faster than x·Wᵀ in libtorch's MKL on AMD CPUs (examples/Benchmark --parts).
                 var logits = wd.mm(x.t()).to(ScalarType.Float32);
+                // Soft-capped logits z = c·tanh(l / c); dz/dl = 1 − tanh², kept for the gradient below.
+                Tensor? capSlope = null;
+                if (softcap is { } cap)
+                {
+                    var bounded = logits.div_(cap).tanh_();
+                    if (hiddenGrad is not null || weightGrad is not null) capSlope = bounded.square().neg_().add_(1);
+                    logits = bounded.mul_(cap);
+                }
                 var picked = logits.gather(0, target).squeeze(0);
                 if (hiddenGrad is null && weightGrad is null)
                 {
@@ -82,6 +91,7 @@ public static class ChunkedLinearCrossEntropy
                 total.add_(sums.log().add_(max).sub_(picked).mul_(weights).sum());
                 // d loss / d logits = softmax − one-hot = (exps − sums·one-hot) / sums, per counted row, times the reduction's scale.
                 exps.scatter_add_(0, target, sums.mul(weights).neg_().unsqueeze(0));
+                if (capSlope is not null) exps.mul_(capSlope);
                 var rowScale = weights.mul_(scale).div_(sums).unsqueeze(1).to(wd.dtype);
                 var dLogits = exps.to(wd.dtype);
                 hiddenGrad?.narrow(0, start, length).copy_(dLogits.t().mm(wd).mul_(rowScale));

@@ -12,7 +12,7 @@ public static class TrainingLoss
     /// <summary>
     /// The model's mean loss on one batch. A causal language model whose <c>lm_head</c> is a plain
     /// bias-free linear layer goes through <see cref="ChunkedLinearCrossEntropy"/> (no [tokens, vocab]
-    /// logits tensor); any other head through its logits.
+    /// logits tensor, Gemma 2's final soft-cap applied there too); any other head through its logits.
     /// </summary>
     public static Tensor Compute(PretrainedModel model, ModelInputs inputs, Tensor labels) =>
         Compute(model, inputs, labels, nn.Reduction.Mean).Loss;
@@ -49,7 +49,7 @@ public static class TrainingLoss
         {
             using var hidden = ((ICausalLanguageModel)model).ForwardHidden(inputs);
             using var targets = ShiftedTargets(labels);
-            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, reduction);
+            return ChunkedLinearCrossEntropy.Compute(hidden, head.weight!, targets, reduction, softcap: ((ICausalLanguageModel)model).FinalLogitSoftcap);
         }
         using var logits = model.Forward(inputs);
         return (Compute(logits, labels, model.Task, reduction), TermCount(labels, model.Task));

@@ -194,6 +194,13 @@ public static class TinyCheckpoints
         return table;
     }
 
+    /// <summary>Writes config.json, fp32 model.safetensors and the byte-level tokenizer; returns <paramref name="directory"/>.</summary>
+    public static string WriteFolder(string directory, JsonObject config, Dictionary<string, Tensor> tensors)
+    {
+        WriteFolder(directory, config, tensors, ScalarType.Float32, sharded: false);
+        return directory;
+    }
+
     static void WriteFolder(string directory, JsonObject config, Dictionary<string, Tensor> tensors, ScalarType dtype, bool sharded)
     {
         Directory.CreateDirectory(directory);

@@ -5,31 +5,59 @@ using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Llama;
 
-/// <summary>Multi-head self-attention with RoPE and grouped-query key/value heads.</summary>
-public sealed class LlamaAttention : nn.Module, IModuleHost
+/// <summary>
+/// Multi-head self-attention with RoPE and grouped-query key/value heads. Family options: one fused
+/// <c>qkv_proj</c> (Phi-3), per-head <c>q_norm</c>/<c>k_norm</c> (Qwen3, Gemma 3), a query scale other than
+/// 1/√head_dim and soft-capped scores (Gemma 2).
+/// </summary>
+public sealed class LlamaAttention : nn.Module, IModuleHost, IFusedOutputs
 {
-    static readonly string[] ChildNames = ["q_proj", "k_proj", "v_proj", "o_proj"];
-
     readonly int heads;
     readonly int kvHeads;
     readonly int headDim;
+    readonly double? scale;
+    readonly double? softcap;
+    readonly string[] childNames;
 
-    nn.Module<Tensor, Tensor> q_proj;
-    nn.Module<Tensor, Tensor> k_proj;
-    nn.Module<Tensor, Tensor> v_proj;
+    nn.Module<Tensor, Tensor>? q_proj;
+    nn.Module<Tensor, Tensor>? k_proj;
+    nn.Module<Tensor, Tensor>? v_proj;
+    nn.Module<Tensor, Tensor>? qkv_proj;
     nn.Module<Tensor, Tensor> o_proj;
+    readonly RmsNorm? q_norm;
+    readonly RmsNorm? k_norm;
 
     public LlamaAttention(LlamaConfig config, ScalarType dtype, Device device) : base(nameof(LlamaAttention))
     {
         heads = config.NumAttentionHeads;
         kvHeads = config.NumKeyValueHeads;
         headDim = config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, heads * headDim, config.QkvBias, device, dtype);
-        k_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, config.QkvBias, device, dtype);
-        v_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, config.QkvBias, device, dtype);
+        scale = config.AttentionScale;
+        softcap = config.AttentionLogitSoftcap;
+        if (config.FusedProjections)
+        {
+            qkv_proj = nn.Linear(config.HiddenSize, (heads + 2 * kvHeads) * headDim, config.QkvBias, device, dtype);
+            childNames = ["qkv_proj", "o_proj"];
+        }
+        else
+        {
+            q_proj = nn.Linear(config.HiddenSize, heads * headDim, config.QkvBias, device, dtype);
+            k_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, config.QkvBias, device, dtype);
+            v_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, config.QkvBias, device, dtype);
+            childNames = ["q_proj", "k_proj", "v_proj", "o_proj"];
+        }
         o_proj = nn.Linear(heads * headDim, config.HiddenSize, config.OutputBias, device, dtype);
+        if (config.QkNorm)
+        {
+            q_norm = new RmsNorm(headDim, config.RmsNormEps, dtype, device, config.GemmaStyle);
+            k_norm = new RmsNorm(headDim, config.RmsNormEps, dtype, device, config.GemmaStyle);
+        }
         RegisterComponents();
     }
+
+    /// <summary>Output rows of the fused qkv_proj per part (Q, K, V): unequal under grouped-query attention.</summary>
+    public IReadOnlyList<long>? FusedPartRows(string name) =>
+        name == "qkv_proj" && qkv_proj is not null ? [heads * headDim, kvHeads * headDim, kvHeads * headDim] : null;
 
     /// <summary>
     /// hidden [batch, seq, hidden] → [batch, seq, hidden]. Keys/values of this step join
@@ -40,17 +68,55 @@ public sealed class LlamaAttention : nn.Module, IModuleHost
         using var scope = NewDisposeScope();
         var batch = hidden.shape[0];
         var seq = hidden.shape[1];
-        var q = q_proj.call(hidden).view(batch, seq, heads, headDim).transpose(1, 2);
-        var k = k_proj.call(hidden).view(batch, seq, kvHeads, headDim).transpose(1, 2);
-        var v = v_proj.call(hidden).view(batch, seq, kvHeads, headDim).transpose(1, 2);
+        Tensor q, k, v;
+        if (qkv_proj is not null)
+        {
+            var parts = qkv_proj.call(hidden).split([heads * headDim, kvHeads * headDim, kvHeads * headDim], -1);
+            (q, k, v) = (parts[0], parts[1], parts[2]);
+        }
+        else
+        {
+            (q, k, v) = (q_proj!.call(hidden), k_proj!.call(hidden), v_proj!.call(hidden));
+        }
+        q = q.reshape(batch, seq, heads, headDim);
+        k = k.reshape(batch, seq, kvHeads, headDim);
+        if (q_norm is not null) q = q_norm.call(q);
+        if (k_norm is not null) k = k_norm.call(k);
+        q = q.transpose(1, 2);
+        k = k.transpose(1, 2);
+        v = v.reshape(batch, seq, kvHeads, headDim).transpose(1, 2);
         q = LlamaRotaryEmbedding.Apply(q, cos, sin);
         k = LlamaRotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layerIndex, k, v);
         var keys = RepeatHeads(k, heads / kvHeads);
         var values = RepeatHeads(v, heads / kvHeads);
-        var attended = nn.functional.scaled_dot_product_attention(q, keys, values, mask, 0.0, isCausal);
+        Tensor attended;
+        if (softcap is { } cap)
+        {
+            attended = SoftcappedAttention(q, keys, values, mask, isCausal, scale ?? 1.0 / Math.Sqrt(headDim), cap);
+        }
+        else
+        {
+            // SDPA scales by 1/√head_dim; another scale is folded into the queries.
+            if (scale is { } s) q = q * (s * Math.Sqrt(headDim));
+            attended = nn.functional.scaled_dot_product_attention(q, keys, values, mask, 0.0, isCausal);
+        }
         var merged = attended.transpose(1, 2).reshape(batch, seq, heads * headDim);
         return o_proj.call(merged).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Gemma 2's eager attention: softmax(mask(c·tanh(scale·q·kᵀ / c))) · v, the softmax in float32.</summary>
+    static Tensor SoftcappedAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool isCausal, double scale, double cap)
+    {
+        var scores = q.matmul(k.transpose(-2, -1)).mul(scale).div(cap).tanh().mul(cap);
+        if (isCausal)
+        {
+            var (queries, keys) = (scores.shape[^2], scores.shape[^1]);
+            mask = ones(queries, keys, ScalarType.Bool, q.device).tril(keys - queries);
+        }
+        if (mask is not null) scores = scores.masked_fill(mask.logical_not(), double.NegativeInfinity);
+        var weights = scores.softmax(-1, ScalarType.Float32).to(v.dtype);
+        return weights.matmul(v);
     }
 
     /// <summary>[b, kv, s, d] → [b, kv·times, s, d], each kv head repeated for its group (SDPA has no GQA here).</summary>
@@ -63,11 +129,12 @@ public sealed class LlamaAttention : nn.Module, IModuleHost
 
     public nn.Module<Tensor, Tensor> GetChild(string name) => name switch
     {
-        "q_proj" => q_proj,
-        "k_proj" => k_proj,
-        "v_proj" => v_proj,
+        "q_proj" when q_proj is not null => q_proj,
+        "k_proj" when k_proj is not null => k_proj,
+        "v_proj" when v_proj is not null => v_proj,
+        "qkv_proj" when qkv_proj is not null => qkv_proj,
         "o_proj" => o_proj,
-        _ => throw new ModuleNotFoundException($"LlamaAttention has no child '{name}' (children: {string.Join(", ", ChildNames)})."),
+        _ => throw new ModuleNotFoundException($"LlamaAttention has no replaceable child '{name}' (children: {string.Join(", ", childNames)})."),
     };
 
     public nn.Module<Tensor, Tensor> ReplaceChild(string name, nn.Module<Tensor, Tensor> replacement)
@@ -79,6 +146,7 @@ public sealed class LlamaAttention : nn.Module, IModuleHost
             case "q_proj": q_proj = replacement; break;
             case "k_proj": k_proj = replacement; break;
             case "v_proj": v_proj = replacement; break;
+            case "qkv_proj": qkv_proj = replacement; break;
             default: o_proj = replacement; break;
         }
         return old;

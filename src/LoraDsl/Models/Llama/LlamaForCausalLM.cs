@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Llama;
 
 /// <summary>
-/// LLaMA / Mistral / Qwen2 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
+/// LLaMA / Mistral / Qwen2 / Qwen3 / Phi-3 / Gemma 2 / Gemma 3 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
 public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
@@ -35,10 +35,13 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
 
     public override ModelTask Task => ModelTask.CausalLanguageModeling;
 
+    public double? FinalLogitSoftcap => LlamaConfig.FinalLogitSoftcap;
+
     public override Tensor Forward(ModelInputs inputs)
     {
         using var hidden = model.Forward(inputs, GradientCheckpointing && training);
-        return lm_head.call(hidden);
+        var logits = lm_head.call(hidden);
+        return ((ICausalLanguageModel)this).Softcap(logits);
     }
 
     public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs, GradientCheckpointing && training);

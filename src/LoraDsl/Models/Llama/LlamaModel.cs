@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Llama;
 
-/// <summary>The decoder stack without the head: embed_tokens, layers, norm (HF's LlamaModel, prefix "model").</summary>
+/// <summary>The decoder stack without the head: embed_tokens, layers, norm (HF's LlamaModel / Qwen3Model / Phi3Model / Gemma2Model, prefix "model").</summary>
 public sealed class LlamaModel : nn.Module, IModuleHost
 {
     readonly LlamaConfig config;
@@ -22,7 +22,7 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         var embedding = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
         embed_tokens = embedding;
         for (var i = 0; i < config.NumLayers; i++) layers.Add(new LlamaDecoderLayer(config, dtype, device));
-        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, config.GemmaStyle);
         RegisterComponents();
         // Assigned after registration so it is not registered twice; it stays the weight's owner when embed_tokens is wrapped.
         tokenEmbedding = embedding;
@@ -52,14 +52,25 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         var past = cache?.Length ?? 0;
         var device = tokenEmbedding.weight!.device;
         var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
-        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device, inputs.PackedSegments);
         var positions = inputs.PositionIds?.to(device) ?? CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = embed_tokens.call(ids.to(device));
-        var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype);
+        // Gemma: embeddings × √hidden, the factor rounded to the embedding dtype first (HF's normalizer).
+        if (config.GemmaStyle) hidden = hidden * tensor(Math.Sqrt(config.HiddenSize), hidden.dtype, device);
+        // One mask per distinct window and one cos/sin per RoPE base: Gemma alternates sliding and global layers.
+        var masks = new Dictionary<int, (Tensor? Mask, bool IsCausal)>();
+        var rotations = new Dictionary<bool, (Tensor Cos, Tensor Sin)>();
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             var index = i;
+            var window = config.WindowOf(i);
+            if (!masks.TryGetValue(window ?? 0, out var masking))
+                masks[window ?? 0] = masking = CausalMask.Build(batch, seq, past, padding, window, device, inputs.PackedSegments);
+            var local = config.UsesLocalRope(i);
+            if (!rotations.TryGetValue(local, out var rotation))
+                rotations[local] = rotation = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype, local);
+            var (mask, isCausal) = masking;
+            var (cos, sin) = rotation;
             hidden = checkpointLayers && cache is null
                 ? ActivationCheckpoint.Run(layer, (h, c) => layer.Forward(h, c[0]!, c[1]!, c[2], isCausal, null, index), hidden, cos, sin, mask)
                 : layer.Forward(hidden, cos, sin, mask, isCausal, cache, i);
