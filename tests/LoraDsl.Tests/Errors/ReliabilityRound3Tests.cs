@@ -238,7 +238,7 @@ public class ReliabilityRound3Tests
     public void A_nan_quant_map_or_infinite_nested_absmax_in_a_4bit_folder_is_an_error_naming_the_tensor()
     {
         var source = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("nan-4bit"));
-        var quantised = Path.Combine(Path.GetDirectoryName(source)!, "nan-4bit-q");
+        var quantised = Path.Combine(TinyCheckpoints.NewFolder("nan-4bit-q"), "q");
         var run = CliCapture.Run(["quantize", "--model", source, "--output", quantised, "--blocksize", "32"]);
         Assert.True(run.Exit == 0, run.Stderr);
         var file = Directory.GetFiles(quantised, "*.safetensors").Single();
