@@ -112,6 +112,15 @@ public sealed class ServeWithAnalyzerTests
         """);
 
     [Fact]
+    public Task A_gpt2_recipe_for_vllm_is_reported_on_serve_with() => Verify.Analyzer(Usings + """
+        [LoraRecipe("r", typeof(Gpt2))]
+        public partial class R
+        {
+            static void Configure(RecipeBuilder r) => r.Lora(l => l.Rank(8).Target("c_attn")).ServeWith({|LORA030:Server.Vllm()|});
+        }
+        """);
+
+    [Fact]
     public Task The_message_names_the_server_the_rule_and_its_source() => Verify.Analyzer(Usings + """
         [LoraRecipe("r", typeof(Llama))]
         public partial class R

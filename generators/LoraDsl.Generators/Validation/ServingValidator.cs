@@ -35,6 +35,7 @@ public static class ServingValidator
             UseRsLora = SettingValues.IsOn(settings, "lora.use_rslora"),
             Bias = SettingValues.Last(settings, "lora.bias")?.Text ?? "none",
             ModulesToSave = impliedClassifier ? new[] { "classifier" } : Split(modulesToSave?.Text),
+            ModelType = architecture?.Name,
         };
 
         foreach (var (rule, message) in ServingRules.Check(serving.Server, adapter, serving.MaxLoraRank))

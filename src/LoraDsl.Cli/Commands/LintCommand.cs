@@ -14,10 +14,11 @@ static class LintCommand
     {
         var adapter = new Option<string>("--adapter", "-a") { Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors)", Required = true };
         var server = new Option<string>("--for") { Description = $"The server that will load it: {string.Join(", ", ServingRules.Servers)}", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "The base model folder (its config.json); default: the adapter's base_model_name_or_path when it is a local folder" };
         var maxRank = new Option<int?>("--max-lora-rank") { Description = $"The server's --max-lora-rank (vLLM's default: {ServingRules.VllmDefaultMaxLoraRank})" };
         var command = new Command("lint", "Check an adapter against the rules of the server that will load it (vLLM, llama.cpp, SGLang, TGI, PEFT)")
         {
-            adapter, server, maxRank,
+            adapter, server, maxRank, model,
         };
         command.SetAction(parsed =>
         {
@@ -27,7 +28,7 @@ static class LintCommand
             var directory = parsed.GetValue(adapter)!;
             if (!Directory.Exists(directory)) throw new ArgumentException($"--adapter: folder '{Path.GetFullPath(directory)}' does not exist.");
             var limit = parsed.GetValue(maxRank) ?? ServingRules.DefaultMaxLoraRank(target);
-            var findings = ServingRules.Check(target, ServedAdapterReader.Read(directory), limit);
+            var findings = ServingRules.Check(target, ServedAdapterReader.Read(directory, parsed.GetValue(model)), limit);
             foreach (var (_, message) in findings) Console.WriteLine(message);
             if (findings.Count > 0) return 1;
             Console.WriteLine($"ok: {ServingRules.DisplayName(target)} loads '{directory}' as trained");

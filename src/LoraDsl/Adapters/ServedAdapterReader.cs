@@ -12,7 +12,11 @@ static class ServedAdapterReader
     /// <summary>Files that carry tokens added to the vocabulary (PEFT/transformers, vLLM's extra vocabulary).</summary>
     static readonly string[] AddedTokenFiles = ["added_tokens.json", "new_embeddings.safetensors"];
 
-    public static ServedAdapter Read(string directory)
+    /// <summary>
+    /// Reads <paramref name="directory"/>; the base's config.json (from <paramref name="baseDirectory"/>, else the adapter's
+    /// base_model_name_or_path when that is a local folder) adds its model_type and whether its head is tied.
+    /// </summary>
+    public static ServedAdapter Read(string directory, string? baseDirectory = null)
     {
         var configPath = Path.Combine(directory, AdapterFiles.ConfigFile);
         var config = AdapterConfig.Read(configPath);
@@ -35,6 +39,10 @@ static class ServedAdapterReader
             else if (path.EndsWith(".bias", StringComparison.Ordinal)) biases = true;
         }
         var modulesToSave = config.ModulesToSave ?? [];
+        var baseConfig = BaseConfig(baseDirectory ?? config.BaseModelNameOrPath);
+        var modelType = baseConfig?["model_type"]?.GetValue<string>();
+        // transformers' default: GPT-2 ties its head, the LLaMA family does not unless the config says so.
+        var tied = baseConfig?["tie_word_embeddings"] is System.Text.Json.Nodes.JsonValue tie && tie.TryGetValue<bool>(out var flag) ? flag : modelType == "gpt2";
         var ranks = config.RankPattern.Values.Append(config.R);
         return new ServedAdapter
         {
@@ -53,8 +61,17 @@ static class ServedAdapterReader
             EmbeddingModules = [.. embeddings],
             ModuleNames = [.. modules],
             AddsTokens = AddedTokenFiles.Any(f => File.Exists(Path.Combine(directory, f))),
+            ModelType = modelType,
+            AdaptsTiedHead = tied && modules.Contains("lm_head"),
             HasPatterns = config.RankPattern.Count > 0 || config.AlphaPattern.Count > 0,
         };
+    }
+
+    static System.Text.Json.Nodes.JsonObject? BaseConfig(string? baseDirectory)
+    {
+        if (string.IsNullOrEmpty(baseDirectory)) return null;
+        var path = Path.Combine(baseDirectory, "config.json");
+        return File.Exists(path) ? AdapterConfig.ReadJson(path) : null;
     }
 
     static string? ModulePath(string tensorPath, string suffix) =>

@@ -35,6 +35,12 @@ public sealed class ServedAdapter
     /// <summary>Tokens added to the base vocabulary travel with the adapter (added_tokens.json, new_embeddings.safetensors).</summary>
     public bool AddsTokens { get; set; }
 
+    /// <summary>The base's model_type (gpt2, llama, ...) when known: the checkpoint's config.json, or the recipe's architecture.</summary>
+    public string? ModelType { get; set; }
+
+    /// <summary>The adapter adapts lm_head while the base ties the head to the embedding table (no lm_head tensor of its own).</summary>
+    public bool AdaptsTiedHead { get; set; }
+
     /// <summary>PEFT's rank_pattern or alpha_pattern give some modules their own rank or alpha.</summary>
     public bool HasPatterns { get; set; }
 }

@@ -44,6 +44,9 @@ public static class ServingRules
 
     public static IReadOnlyList<ServingRule> All { get; } = new[]
     {
+        new ServingRule("architecture", "serve", Sources(
+                (Vllm, "vllm/model_executor/models/gpt2.py, GPT2LMHeadModel: SupportsPP only, not SupportsLoRA")),
+            (a, _) => a.ModelType == "gpt2" ? "GPT-2 models take no LoRA adapters (the model class does not support LoRA); merge and serve the merged folder" : null),
         new ServingRule("modules_to_save", "lora.modules_to_save", Sources(
                 (Vllm, "vllm/lora/peft_helper.py, PEFTHelper._validate_features"),
                 (LlamaCpp, "convert_lora_to_gguf.py, LoraModel.get_tensors: not a lora_A or lora_B tensor"),
@@ -87,6 +90,9 @@ public static class ServingRules
                 (LlamaCpp, "convert_lora_to_gguf.py, LoraModel.get_tensors: embeddings in the adapter (new tokens added during fine tuning)"),
                 (Tgi, "server/text_generation_server/adapters/lora.py: the tokenizer and vocabulary are the base model's")),
             (a, _) => a.AddsTokens ? "tokens added to the vocabulary (added_tokens.json / new_embeddings) are not loaded; merge and serve the merged folder" : null),
+        new ServingRule("tied_head", "targets", Sources(
+                (LlamaCpp, "convert_lora_to_gguf.py, LoraModel.modify_tensors: lm_head is present in adapter, but is ignored in base model")),
+            (a, _) => a.AdaptsTiedHead ? "LoRA on lm_head of a base whose head is tied to the embedding has no output tensor to apply to; merge instead" : null),
         new ServingRule("fused_modules", "targets", Sources(
                 (SgLang, "python/sglang/srt/lora/lora.py, LoRAAdapter.initialize_weights: stacks q/k/v and gate/up from their separate names"),
                 (Tgi, "server/text_generation_server/adapters/lora.py, LoraConfig.map_weights_for_model: only q/k/v/o/gate/up/down_proj and lm_head")),

@@ -150,6 +150,7 @@ public sealed record RecipeDefinition(
             ModulesToSave = Lora.ModulesToSave,
             EmbeddingModules = [.. plan.Modules.Where(m => m.Kind == ModuleKind.Embedding).Select(m => m.Name)],
             ModuleNames = [.. plan.Modules.Select(m => m.Name)],
+            ModelType = Architecture.Name,
         };
         var findings = ServingRules.Check(server.Name, adapter, server.MaxLoraRank);
         if (findings.Count > 0)

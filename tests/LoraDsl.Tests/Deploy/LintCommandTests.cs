@@ -73,6 +73,8 @@ public class LintCommandTests
         { "fused_modules", "sglang", ["fused"] },
         { "module_names", "tgi", ["gpt2"] },
         { "patterns", "vllm", ["rank_pattern"] },
+        { "architecture", "vllm", ["gpt2_base"] },
+        { "tied_head", "llama.cpp", ["tied_head"] },
     };
 
     [Theory]
@@ -92,6 +94,9 @@ public class LintCommandTests
             "fused" => Adapter(modules: ["self_attn.qkv_proj", "mlp.gate_up_proj"]),
             "gpt2" => Adapter(modules: ["attn.c_proj", "mlp.c_fc"]),
             "rank_pattern" => Adapter(c => c["rank_pattern"] = new JsonObject { ["v_proj"] = 4 }),
+            // The base's config.json says gpt2 (its head tied to wte by default).
+            "gpt2_base" => Adapter(c => c["base_model_name_or_path"] = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("lint-gpt2")), modules: ["attn.c_attn"]),
+            "tied_head" => Adapter(c => c["base_model_name_or_path"] = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("lint-gpt2")), modules: ["attn.c_attn", "lm_head"]),
             _ => throw new ArgumentException(how[0]),
         };
         var (exit, lines) = Lint(folder, server);

@@ -14,7 +14,7 @@ namespace LoraDsl.Tests.Deploy;
 
 /// <summary>`merge` writes folders transformers, vLLM and TGI load as is: shards + index, dtype, tokenizer, chat template, eos list, untied heads.</summary>
 [Collection(Training.TorchRandomCollection.Name)]
-public class ServedMergeTests
+public class ServedMergeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     // A base folder and a trained-looking adapter on `targets` (random A and B, so merging changes the weights).
     static (string Checkpoint, string Adapter) Trained(string checkpoint, string[] targets, int seed)
@@ -172,7 +172,31 @@ public class ServedMergeTests
         using (var original = SafetensorsFile.Open(Path.Combine(checkpoint, "model.safetensors")).Read(Gpt2WteName(checkpoint)))
             Assert.True(Identical.Tensors(head, original));
         using var fromMerged = Logits(merged);
-        Assert.True(unmerged.allclose(fromMerged, rtol: 0, atol: 1e-4), $"max |diff| {(unmerged - fromMerged).abs().max().item<float>()}");
+        var untiedDiff = MaxDiff(unmerged, fromMerged);
+        Assert.True(untiedDiff < 1e-4, $"max |diff| {untiedDiff}");
+
+        // What merging into the shared table (PEFT's merge_and_unload) gives: the same folder re-tied, the head multiplying by
+        // the adapted table. It must differ, or this test could not tell an untie from a no-op.
+        var retied = Path.Combine(TinyCheckpoints.NewFolder("served-retied"), "out");
+        Directory.CreateDirectory(retied);
+        foreach (var file in Directory.GetFiles(merged)) File.Copy(file, Path.Combine(retied, Path.GetFileName(file)));
+        config["tie_word_embeddings"] = true;
+        File.WriteAllText(Path.Combine(retied, "config.json"), config.ToJsonString());
+        var all = weights.ReadAll();
+        all.Remove("lm_head.weight", out var dropped);
+        dropped!.Dispose();
+        SafetensorsWriter.Write(Path.Combine(retied, "model.safetensors"), all, new Dictionary<string, string> { ["format"] = "pt" });
+        foreach (var t in all.Values) t.Dispose();
+        using var sharedTable = Logits(retied);
+        var sharedDiff = MaxDiff(unmerged, sharedTable);
+        output.WriteLine($"tiny GPT-2, LoRA r=2 on wte + c_attn: max |logit diff| to the unmerged adapter: untied merge {untiedDiff:E2}, merge into the shared table {sharedDiff:E2}");
+        Assert.True(sharedDiff > 1e-3, $"merging into the shared table changed the logits by only {sharedDiff}");
+    }
+
+    static float MaxDiff(Tensor a, Tensor b)
+    {
+        using var diff = (a - b).abs().max();
+        return diff.item<float>();
     }
 
     [Fact]
