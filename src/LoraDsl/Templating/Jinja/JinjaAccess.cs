@@ -9,6 +9,7 @@ internal static class JinjaAccess
     public static object? Attribute(object? target, string name, JinjaNode at)
     {
         if (target is Undefined u) throw new JinjaException(u.Hint, at.Line, at.Column);
+        if (target is JinjaMarkup m) target = m.Text;
         if (JinjaMethods.Find(target, name) is { } method) return method;
         switch (target)
         {
@@ -22,6 +23,8 @@ internal static class JinjaAccess
     public static object? Item(object? target, object? key, JinjaNode at)
     {
         if (target is Undefined u) throw new JinjaException(u.Hint, at.Line, at.Column);
+        if (target is JinjaMarkup m) target = m.Text;
+        if (key is JinjaMarkup mk) key = mk.Text;
         switch (target)
         {
             case JinjaDict d:
@@ -57,6 +60,7 @@ internal static class JinjaAccess
     public static object? Slice(object? target, object? start, object? stop, object? step, JinjaNode at)
     {
         if (target is Undefined u) throw new JinjaException(u.Hint, at.Line, at.Column);
+        if (target is JinjaMarkup m) target = m.Text;
         var stepValue = step is null ? 1 : PyValue.ToLong(step);
         if (stepValue == 0) throw new JinjaException("slice step cannot be zero", at.Line, at.Column);
         List<object?> items;
@@ -64,6 +68,7 @@ internal static class JinjaAccess
         {
             case string s: items = s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(); break;
             case List<object?> or JinjaTuple: items = PyValue.Sequence(target)!.ToList(); break;
+            // Jinja2 compiles a slice to a plain Python subscript: no Undefined fallback here.
             default: throw new JinjaException($"'{PyValue.TypeName(target)}' object is not subscriptable", at.Line, at.Column);
         }
         var n = (long)items.Count;

@@ -143,6 +143,8 @@ internal sealed class JinjaEvaluator
     {
         List<object?> l => l.ToList(),
         JinjaTuple t => t.Items,
+        JinjaGenerator g => g.Items,
+        JinjaMarkup m => m.Text.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(),
         JinjaDict d => d.Keys.ToList(),
         string s => s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(),
         Undefined => [],

@@ -19,10 +19,11 @@ internal static partial class JinjaFilters
         ["default"] = Default,
         ["d"] = Default,
         ["dictsort"] = DictSort,
-        ["escape"] = (v, _) => Escape(v),
-        ["e"] = (v, _) => Escape(v),
+        ["escape"] = (v, _) => v is JinjaMarkup ? v : new JinjaMarkup(Escape(v)),
+        ["e"] = (v, _) => v is JinjaMarkup ? v : new JinjaMarkup(Escape(v)),
         ["first"] = (v, a) => Items(v, a) is { Count: > 0 } l ? l[0] : new Undefined("No first item, sequence was empty."),
-        ["last"] = (v, a) => Items(v, a) is { Count: > 0 } l ? l[^1] : new Undefined("No last item, sequence was empty."),
+        ["last"] = (v, a) => v is JinjaGenerator ? throw a.Context.Error("'generator' object is not reversible")
+            : Items(v, a) is { Count: > 0 } l ? l[^1] : new Undefined("No last item, sequence was empty."),
         ["float"] = (v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
         ["format"] = (v, a) => JinjaOperators.PercentFormat(Text(v), a.Named.Count > 0 ? Named(a) : new JinjaTuple(a.Positional), At(a)),
         ["indent"] = Indent,
@@ -39,17 +40,17 @@ internal static partial class JinjaFilters
         ["list"] = (v, a) => Items(v, a).ToList(),
         ["lower"] = (v, _) => Text(v).ToLowerInvariant(),
         ["upper"] = (v, _) => Text(v).ToUpperInvariant(),
-        ["map"] = Map,
+        ["map"] = (v, a) => new JinjaGenerator(Map(v, a)),
         ["max"] = (v, a) => MinMax(v, a, max: true),
         ["min"] = (v, a) => MinMax(v, a, max: false),
-        ["reject"] = (v, a) => Select(v, a, attribute: false, keep: false),
-        ["rejectattr"] = (v, a) => Select(v, a, attribute: true, keep: false),
-        ["select"] = (v, a) => Select(v, a, attribute: false, keep: true),
-        ["selectattr"] = (v, a) => Select(v, a, attribute: true, keep: true),
+        ["reject"] = (v, a) => new JinjaGenerator(Select(v, a, attribute: false, keep: false)),
+        ["rejectattr"] = (v, a) => new JinjaGenerator(Select(v, a, attribute: true, keep: false)),
+        ["select"] = (v, a) => new JinjaGenerator(Select(v, a, attribute: false, keep: true)),
+        ["selectattr"] = (v, a) => new JinjaGenerator(Select(v, a, attribute: true, keep: true)),
         ["replace"] = (v, a) => JinjaMethods.Replace(Text(v), a.String(0, "old"), a.String(1, "new"), a.Get(2, "count") is null ? -1 : a.Integer(2, "count", -1)),
         ["reverse"] = (v, a) => v is string s ? new string(s.Reverse().ToArray()) : Enumerable.Reverse(Items(v, a)).ToList(),
         ["round"] = Round,
-        ["safe"] = (v, _) => Text(v),
+        ["safe"] = (v, _) => v is JinjaMarkup ? v : new JinjaMarkup(Text(v)),
         ["string"] = (v, _) => PyValue.Str(v),
         ["sort"] = Sort,
         ["striptags"] = (v, _) => string.Join(' ', PyValue.Strip(TagPattern().Replace(Text(v), ""), null, true, true).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
@@ -90,6 +91,7 @@ internal static partial class JinjaFilters
     static object? Length(object? v, JinjaArguments a) => v switch
     {
         string s => (long)s.EnumerateRunes().Count(),
+        JinjaMarkup m => (long)m.Text.EnumerateRunes().Count(),
         List<object?> l => (long)l.Count,
         JinjaTuple t => (long)t.Items.Count,
         JinjaDict d => (long)d.Count,
@@ -120,8 +122,10 @@ internal static partial class JinjaFilters
         };
     }
 
-    static object? Map(object? v, JinjaArguments a)
+    // Jinja2's map/select/reject skip a falsy input (None, empty) instead of failing to iterate it.
+    static List<object?> Map(object? v, JinjaArguments a)
     {
+        if (!PyValue.IsTrue(v)) return [];
         var items = Items(v, a);
         if (a.Named.TryGetValue("attribute", out var attribute))
         {
@@ -134,8 +138,9 @@ internal static partial class JinjaFilters
         return items.Select(x => Apply(filter, x, new JinjaArguments(a.Context, filter, rest, named))).ToList();
     }
 
-    static object? Select(object? v, JinjaArguments a, bool attribute, bool keep)
+    static List<object?> Select(object? v, JinjaArguments a, bool attribute, bool keep)
     {
+        if (!PyValue.IsTrue(v)) return [];
         var items = Items(v, a);
         var offset = 0;
         Func<object?, object?> getter = x => x;

@@ -23,6 +23,11 @@ internal static class JinjaOperators
         }
         left = Defined(left, at);
         right = Defined(right, at);
+        // Markup + str escapes the plain side (MarkupSafe), with or without autoescape.
+        if (op == "+" && (left is JinjaMarkup || right is JinjaMarkup) && left is string or JinjaMarkup && right is string or JinjaMarkup)
+            return new JinjaMarkup(AsMarkup(left) + AsMarkup(right));
+        if (left is JinjaMarkup ml) left = ml.Text;
+        if (right is JinjaMarkup mr) right = mr.Text;
         if (PyValue.IsNumber(left) && PyValue.IsNumber(right))
         {
             var isFloat = left is double || right is double;
@@ -66,6 +71,8 @@ internal static class JinjaOperators
         throw Error($"unsupported operand type(s) for {symbol}: '{PyValue.TypeName(left)}' and '{PyValue.TypeName(right)}'");
     }
 
+    static string AsMarkup(object? v) => v is JinjaMarkup m ? m.Text : JinjaMarkup.Escape((string)v!);
+
     static long FloorDiv(long a, long b)
     {
         var q = a / b;
@@ -76,12 +83,14 @@ internal static class JinjaOperators
 
     static object? Defined(object? v, JinjaNode at) => v is Undefined u ? throw new JinjaException(u.Hint, at.Line, at.Column) : v;
 
-    public static bool Contains(object? container, object? item, JinjaNode at) => container switch
+    public static bool Contains(object? container, object? item, JinjaNode at) => (container is JinjaMarkup mc ? mc.Text : container) switch
     {
+        string s when item is JinjaMarkup m => s.Contains(m.Text, StringComparison.Ordinal),
+        JinjaGenerator g => g.Items.Any(x => PyValue.Equals(x, item)),
         string s when item is string sub => s.Contains(sub, StringComparison.Ordinal),
         string => throw new JinjaException($"'in <string>' requires string as left operand, not {PyValue.TypeName(item)}", at.Line, at.Column),
         List<object?> or JinjaTuple => PyValue.Sequence(container)!.Any(x => PyValue.Equals(x, item)),
-        JinjaDict d => d.ContainsKey(item),
+        JinjaDict d => d.ContainsKey(item is JinjaMarkup mk ? mk.Text : item),
         Undefined => false,
         _ => throw new JinjaException($"argument of type '{PyValue.TypeName(container)}' is not iterable", at.Line, at.Column),
     };

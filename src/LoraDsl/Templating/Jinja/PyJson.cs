@@ -34,6 +34,7 @@ internal static class PyJson
                 sb.Append(double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : PyValue.FloatRepr(d));
                 return;
             case string s: WriteString(sb, s); return;
+            case JinjaMarkup m: WriteString(sb, m.Text); return;
             case List<object?> or JinjaTuple:
                 var items = PyValue.Sequence(value)!;
                 if (items.Count == 0) { sb.Append("[]"); return; }

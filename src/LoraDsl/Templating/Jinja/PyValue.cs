@@ -16,6 +16,7 @@ internal static class PyValue
         long l => l != 0,
         double d => d != 0,
         string s => s.Length > 0,
+        JinjaMarkup m => m.Text.Length > 0,
         List<object?> l => l.Count > 0,
         JinjaTuple t => t.Items.Count > 0,
         JinjaDict d => d.Count > 0,
@@ -28,6 +29,8 @@ internal static class PyValue
 
     public static new bool Equals(object? a, object? b)
     {
+        if (a is JinjaMarkup ma) a = ma.Text;
+        if (b is JinjaMarkup mb) b = mb.Text;
         if (a is null || b is null) return a is null && b is null;
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (IsNumber(a) && IsNumber(b))
@@ -58,6 +61,7 @@ internal static class PyValue
         long l => l.GetHashCode(),
         double d => d == Math.Floor(d) && Math.Abs(d) < 9e18 ? ((long)d).GetHashCode() : d.GetHashCode(),
         string s => StringComparer.Ordinal.GetHashCode(s),
+        JinjaMarkup m => StringComparer.Ordinal.GetHashCode(m.Text),
         JinjaTuple t => t.Items.Aggregate(17, (h, x) => h * 31 + HashCode(x)),
         _ => v.GetHashCode(),
     };
@@ -67,6 +71,8 @@ internal static class PyValue
     /// <summary>Python's ordering (&lt;): numbers with numbers, strings by code point, sequences item by item.</summary>
     public static int Compare(object? a, object? b, Func<string, Exception> error)
     {
+        if (a is JinjaMarkup ma) a = ma.Text;
+        if (b is JinjaMarkup mb) b = mb.Text;
         if (IsNumber(a) && IsNumber(b))
             return a is double || b is double ? ToDouble(a).CompareTo(ToDouble(b)) : ToLong(a).CompareTo(ToLong(b));
         if (a is string sa && b is string sb) return string.CompareOrdinal(sa, sb) switch { < 0 => -1, > 0 => 1, _ => 0 };
@@ -97,6 +103,8 @@ internal static class PyValue
         long => "int",
         double => "float",
         string => "str",
+        JinjaMarkup => "Markup",
+        JinjaGenerator => "generator",
         List<object?> => "list",
         JinjaTuple => "tuple",
         JinjaDict => "dict",
@@ -110,6 +118,7 @@ internal static class PyValue
     public static string Str(object? v) => v switch
     {
         string s => s,
+        JinjaMarkup m => m.Text,
         Undefined => "",
         _ => Repr(v),
     };
@@ -132,6 +141,8 @@ internal static class PyValue
             case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
             case double d: sb.Append(FloatRepr(d)); break;
             case string s: AppendStringRepr(sb, s); break;
+            case JinjaMarkup m: sb.Append("Markup("); AppendStringRepr(sb, m.Text); sb.Append(')'); break;
+            case JinjaGenerator: sb.Append("<generator object>"); break;
             case List<object?> list:
                 sb.Append('[');
                 for (var i = 0; i < list.Count; i++) { if (i > 0) sb.Append(", "); AppendRepr(sb, list[i]); }

@@ -90,7 +90,17 @@ SNIPPETS = [
     ("attribute_vs_item", "{{ data.items is defined }} {{ data['items'] is defined }} {{ messages[2].tool_calls[0].function.arguments.b[1] }}", CTX),
 ]
 
+SNIPPETS += [
+    ("generator_semantics", "{{ 'yes' if empty | select else 'no' }} {{ items | map('string') | join }} {{ items | select('odd') | first }} {{ 3 in items | select('odd') }}", CTX),
+    ("subscript_of_generator_or_none_is_undefined", "[{{ (items | select)[0] }}][{{ none[0] }}][{{ n[0] }}]", CTX),
+    ("filters_skip_none", "{{ none | selectattr('x') | list }} {{ none | map(attribute='x') | list }} {{ none | reject | list }}", CTX),
+    ("markup_plus_escapes", "{{ 'a<'|safe + '<b>' }} {{ '<x>' + 'y'|safe }} {{ ('&'|e) ~ '<' }} {{ '<'|e }} {{ 'a'|safe == 'a' }} {{ '<'|safe is string }} {{ ('x'|safe + {'k': '\"v\"'}|tojson) }}", {}),
+]
+
 ERRORS = [
+    ("error_slice_of_int", "{{ n[1:2] }}", CTX),
+    ("error_generator_length", "{{ items | map('string') | length }}", CTX),
+    ("error_generator_tojson", "{{ items | selectattr('x') | tojson }}", CTX),
     ("error_raise", "a\n{{ raise_exception('Bad role: ' + messages[0].role) }}", CTX),
     ("unknown_filter_in_dead_branch", "{% if false %}{{ x | nofilter }}{% endif %}ok", {}),
     ("error_unknown_filter", "{{ x | nofilter }}", {}),
