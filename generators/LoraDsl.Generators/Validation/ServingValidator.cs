@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using LoraDsl.Dsl;
 using LoraDsl.Generators.Diagnostics;
@@ -45,7 +44,7 @@ public static class ServingValidator
                 : rule.SettingKey == "lora.modules_to_save" && impliedClassifier ? task
                 : rule.Id == "adalora" ? SettingValues.Last(settings, "lora.use_adalora")
                 : SettingValues.Last(settings, rule.SettingKey);
-            yield return Report(stated?.Location ?? serving.Location, serving, message);
+            yield return Report(stated?.Location ?? serving.Location, message);
         }
 
         if (architecture is null) yield break;
@@ -60,11 +59,11 @@ public static class ServingValidator
                 ModuleNames = modules.Select(m => m.Name).ToArray(),
             };
             foreach (var (rule, message) in ServingRules.Check(serving.Server, targeted, serving.MaxLoraRank))
-                if (rule.SettingKey == "targets") yield return Report(target.Location, serving, message);
+                if (rule.SettingKey == "targets") yield return Report(target.Location, message);
         }
     }
 
-    private static DiagnosticInfo Report(SourceLocation? location, ServeTarget serving, string message) =>
+    private static DiagnosticInfo Report(SourceLocation? location, string message) =>
         new(DiagnosticDescriptors.ServerCannotLoadAdapter, location, [message]);
 
     private static string[] Split(string? list) =>
