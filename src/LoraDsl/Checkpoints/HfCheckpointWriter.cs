@@ -10,8 +10,10 @@ namespace LoraDsl.Checkpoints;
 /// </summary>
 public static class HfCheckpointWriter
 {
+    // The tokenizer, plus what chat and generation read beside it: the stop ids and the chat template.
     static readonly string[] TokenizerFiles =
-        ["vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+        ["vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+         "generation_config.json", "chat_template.jinja"];
 
     /// <summary>
     /// Writes <paramref name="model"/>'s weights (tied aliases left out, as HF does) and its config
