@@ -12,6 +12,7 @@ namespace LoraDsl.Checkpoints;
 /// </summary>
 public static class HfCheckpointWriter
 {
+    // The tokenizer and the chat template (generation_config.json is written with the full eos list, not copied).
     static readonly string[] TokenizerFiles =
         ["vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
             "added_tokens.json", "chat_template.jinja", "chat_template.json"];
