@@ -2,6 +2,7 @@ using Gpt2Sotu;
 using LoraDsl.Cli;
 
 // prepare-base: the small GPT-2 trained on Moby Dick that the recipe adapts.
+// gguf [n]: the adapter exported to GGUF (merged in f32/f16/bf16/q8_0, and as a LoRA GGUF), run in llama.cpp through LLamaSharp.
 // two-adapters: a State of the Union and a Moby Dick adapter on it, switched and combined (linear, cat), perplexities.
 // No arguments: the whole example (base if missing → LoRA on State of the Union → samples).
 // Anything else: the loradsl CLI over this program's recipe.
@@ -12,6 +13,7 @@ if (args is ["prepare-base", ..])
     return 0;
 }
 if (args is ["two-adapters"]) return TwoAdapters.Run();
+if (args is ["gguf", ..]) return GgufRoundTrip.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 64);
 if (args.Length > 0) return LoraDslCli.Run(args, LoraDslRecipes.All, "gpt2-sotu");
 
 if (!BaseModel.Exists) BaseModel.Prepare();

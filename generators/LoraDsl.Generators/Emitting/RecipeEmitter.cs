@@ -139,6 +139,7 @@ public static class RecipeEmitter
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
         writer.Line("foreach (var warning in data.Warnings) context.Log($\"warning: {warning}\");");
         writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
+        writer.Line("global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);");
         writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
         writer.Line();
 
@@ -226,15 +227,17 @@ public static class RecipeEmitter
         writer.Line("optimizer.zero_grad();");
         if (shape.Accumulates)
         {
-            writer.Line("// Forward and loss per micro-batch, backward with the loss divided by their number: the gradients of one batch holding them all.");
+            writer.Line("// The step's trained tokens (examples, for a classifier), counted before any forward: each micro-batch's summed");
+            writer.Line("// loss is divided by this one total, so every token weighs the same, as in one batch holding them all.");
+            writer.Line("var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);");
             writer.Line("var loss = 0.0;");
             writer.Line("var tokens = 0;");
             writer.Line("for (var micro = 0; micro < take; micro++)");
             writer.Open();
             writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
-            writer.Line($"var microLoss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
-            writer.Line("(microLoss / take).backward();");
-            writer.Line($"loss += {Training}StepOutcome.ReadLoss(microLoss) / take;");
+            writer.Line($"var microLoss = {Training}TrainingLoss.ComputeSum(model, batch) / terms{(shape.AdaLora ? " + allocator.OrthogonalRegularization() / take" : "")};");
+            writer.Line("microLoss.backward();");
+            writer.Line($"loss += {Training}StepOutcome.ReadLoss(microLoss);");
             writer.Line("tokens += batch.TokenCount;");
             writer.Close();
             writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");

@@ -7,4 +7,7 @@ public enum DataFormat
     JsonLines,
     Csv,
     PlainText,
+
+    /// <summary>Conversation records (JSONL, or one JSON array): implies the chat task.</summary>
+    Chat,
 }

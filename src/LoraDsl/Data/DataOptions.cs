@@ -22,10 +22,25 @@ public sealed record DataOptions
     public string InputField { get; init; } = "input";
     public string OutputField { get; init; } = "output";
 
+    /// <summary>Chat: the field holding OpenAI-style messages (ShareGPT's conversations and prompt/completion are found by their own names).</summary>
+    public string MessagesField { get; init; } = "messages";
+
+    /// <summary>Chat: null = the model folder's own template; a built-in name ("chatml"), a named template of the folder, or a .jinja file.</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>Chat: which turns train.</summary>
+    public Chat.ChatTrainOn TrainOn { get; init; } = Chat.ChatTrainOn.Assistant;
+
+    /// <summary>The task the data trains: <see cref="DataFormat.Chat"/> files always train <see cref="DataTask.Chat"/>.</summary>
+    public DataTask EffectiveTask => Format == DataFormat.Chat ? DataTask.Chat : Task;
+
     /// <summary>Truncate (classification, instructions) or pack (causal LM) to this many tokens.</summary>
     public int MaxTokens { get; init; } = 256;
 
     public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Pack several examples into each training row of MaxTokens (each attends only to itself); instruction and chat data.</summary>
+    public bool Packing { get; init; }
 
     /// <summary>Use at most this many records (after the seeded shuffle); null = all.</summary>
     public int? MaxRecords { get; init; }

@@ -10,4 +10,7 @@ public enum DataTask
 
     /// <summary>Alpaca-style prompt + response; prompt tokens are masked out of the loss (label -100).</summary>
     InstructionTuning,
+
+    /// <summary>Conversations rendered through the model's chat template; only the turns <c>train_on</c> names train.</summary>
+    Chat,
 }

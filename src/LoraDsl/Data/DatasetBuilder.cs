@@ -6,26 +6,25 @@ public static class DatasetBuilder
     /// <summary>PRNG stream used for the record shuffle before the split (epochs use their own streams).</summary>
     const long SplitStream = -1;
 
-    public static PreparedDataset Build(DataOptions options, ITextTokenizer tokenizer)
+    public static PreparedDataset Build(DataOptions options, ITextTokenizer tokenizer) => Build(options, tokenizer, chatRenderer: null);
+
+    /// <summary>As <see cref="Build(DataOptions, ITextTokenizer)"/>; chat data renders through <paramref name="chatRenderer"/> (null: the one the options and model folder name).</summary>
+    public static PreparedDataset Build(DataOptions options, ITextTokenizer tokenizer, Chat.IChatRenderer? chatRenderer)
     {
         if (options.Files.Count == 0) throw new ArgumentException("DataOptions.Files is empty: name at least one data file.");
         if (options.MaxTokens <= 0) throw new ArgumentException($"MaxTokens must be positive, got {options.MaxTokens}.");
         if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
             throw new ArgumentException($"ValidationFraction must be in [0, 1), got {options.ValidationFraction}.");
 
-        var records = options.Files.SelectMany(f => DataFileReader.Read(f, options.Format)).ToList();
-        SplitMix64.For(options.Seed, SplitStream).Shuffle(records);
-        if (options.MaxRecords is { } max && records.Count > max) records.RemoveRange(max, records.Count - max);
-        if (records.Count == 0) throw new DataFormatException(string.Join(", ", options.Files), "the data files hold no records.");
+        if (options.EffectiveTask == DataTask.Chat)
+            return Chat.ChatDataset.Build(options, tokenizer, chatRenderer ?? Chat.ChatRendererResolver.For(options, tokenizer));
 
-        var validationCount = (int)Math.Round(records.Count * options.ValidationFraction, MidpointRounding.AwayFromZero);
-        if (validationCount >= records.Count) validationCount = records.Count - 1;
-        var train = records.GetRange(0, records.Count - validationCount);
-        var validation = records.GetRange(records.Count - validationCount, validationCount);
+        var records = options.Files.SelectMany(f => DataFileReader.Read(f, options.Format)).ToList();
+        var (train, validation) = ShuffleAndSplit(records, options);
 
         return options.Task switch
         {
-            DataTask.Classification => Classification(options, tokenizer, records, train, validation),
+            DataTask.Classification => Classification(options, tokenizer, [.. train, .. validation], train, validation),
             DataTask.CausalLanguageModeling => new PreparedDataset
             {
                 Task = options.Task,
@@ -37,6 +36,17 @@ public static class DatasetBuilder
             DataTask.InstructionTuning => Instructions(options, tokenizer, train, validation),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Task, "Unknown data task."),
         };
+    }
+
+    /// <summary>The seeded shuffle, the max_records limit and the validation split, for records of any kind.</summary>
+    internal static (List<T> Train, List<T> Validation) ShuffleAndSplit<T>(List<T> records, DataOptions options)
+    {
+        SplitMix64.For(options.Seed, SplitStream).Shuffle(records);
+        if (options.MaxRecords is { } max && records.Count > max) records.RemoveRange(max, records.Count - max);
+        if (records.Count == 0) throw new DataFormatException(string.Join(", ", options.Files), "the data files hold no records.");
+        var validationCount = (int)Math.Round(records.Count * options.ValidationFraction, MidpointRounding.AwayFromZero);
+        if (validationCount >= records.Count) validationCount = records.Count - 1;
+        return (records.GetRange(0, records.Count - validationCount), records.GetRange(records.Count - validationCount, validationCount));
     }
 
     static PreparedDataset Classification(DataOptions options, ITextTokenizer tokenizer, List<DataRecord> all, List<DataRecord> train, List<DataRecord> validation)
@@ -71,6 +81,7 @@ public static class DatasetBuilder
         }
         var trainExamples = Encode(train);
         var validationExamples = Encode(validation);
+        if (options.Packing) trainExamples = [.. ExamplePacker.Pack(trainExamples, options.MaxTokens)];
         return new PreparedDataset
         {
             Task = options.Task,

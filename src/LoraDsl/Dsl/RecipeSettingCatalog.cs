@@ -51,14 +51,19 @@ public static class RecipeSettingCatalog
         new SettingInfo("start.svd_rank", "Start", "SvdRank", SettingKind.Integer, "Rank the svd combinations truncate to; unset = the largest input rank.").Positive(),
 
         new SettingInfo("data.files", "Data", "Files", SettingKind.TextList, "Data files (JSONL, CSV or plain text), comma-separated after --set."),
-        new SettingInfo("data.format", "Data", "Format", SettingKind.Choice, "File format; auto = from the extension.").WithChoices("auto", "jsonl", "csv", "text"),
-        new SettingInfo("data.task", "Data", "Task", SettingKind.Choice, "What the model learns from the data.").WithChoices("classification", "causal_lm", "instruction"),
+        new SettingInfo("data.format", "Data", "Format", SettingKind.Choice, "File format; auto = from the extension; chat = conversation records (JSONL or a JSON array) for the chat task.").WithChoices("auto", "jsonl", "csv", "text", "chat"),
+        new SettingInfo("data.task", "Data", "Task", SettingKind.Choice, "What the model learns from the data.").WithChoices("classification", "causal_lm", "instruction", "chat"),
         new SettingInfo("data.text_field", "Data", "TextField", SettingKind.Text, "Field holding the text."),
         new SettingInfo("data.label_field", "Data", "LabelField", SettingKind.Text, "Field holding the label (classification)."),
         new SettingInfo("data.labels", "Data", "Labels", SettingKind.TextList, "Class names in index order; empty = the sorted labels found in the data."),
+        new SettingInfo("data.messages_field", "Data", "MessagesField", SettingKind.Text, "Chat: the field of OpenAI-style messages (ShareGPT 'conversations' and 'prompt'/'completion' records are recognised by those names)."),
+        new SettingInfo("data.chat_template", "Data", "ChatTemplate", SettingKind.Text, "Chat: the template conversations render with; empty = the model folder's own (tokenizer_config.json or chat_template.jinja), else a built-in name (chatml), a named template of the folder, or a .jinja file."),
+        new SettingInfo("data.train_on", "Data", "TrainOn", SettingKind.Choice, "Chat: which tokens train: every assistant turn with its end-of-turn token, the last assistant turn only, or all tokens.")
+            .WithChoices("assistant", "last", "all"),
         new SettingInfo("data.max_tokens", "Data", "MaxTokens", SettingKind.Integer, "Truncate (classification, instructions) or pack (causal LM) to this many tokens.").Positive(),
         new SettingInfo("data.validation_fraction", "Data", "ValidationFraction", SettingKind.Number, "Share of the examples held out for evaluation.")
             .AtLeast(0, "no validation split: the training loop has no evaluation and no best checkpoint").Below(1),
+        new SettingInfo("data.packing", "Data", "Packing", SettingKind.Boolean, "Pack several instruction or chat examples per training row, each attending only to itself."),
         new SettingInfo("data.max_records", "Data", "MaxRecords", SettingKind.Integer, "Use at most this many records (after the seeded shuffle).").Positive(),
         new SettingInfo("data.seed", "Data", "Seed", SettingKind.Integer, "Seed of the shuffle and the validation split."),
 

@@ -20,7 +20,10 @@ public sealed class TextGenerator
     }
 
     /// <summary>The new token ids after <paramref name="promptIds"/>, stopping before an EOS id or at MaxNewTokens.</summary>
-    public IReadOnlyList<long> Generate(IReadOnlyList<long> promptIds, GenerationOptions? options = null)
+    public IReadOnlyList<long> Generate(IReadOnlyList<long> promptIds, GenerationOptions? options = null) => Generate(promptIds, options, onToken: null);
+
+    /// <summary>As <see cref="Generate(IReadOnlyList{long}, GenerationOptions?)"/>, handing each new token to <paramref name="onToken"/> as it comes (streaming).</summary>
+    public IReadOnlyList<long> Generate(IReadOnlyList<long> promptIds, GenerationOptions? options, Action<long>? onToken)
     {
         options ??= new GenerationOptions();
         if (promptIds.Count == 0) throw new ArgumentException("The prompt has no tokens; generation needs at least one (a BOS id, for example).");
@@ -46,6 +49,7 @@ public sealed class TextGenerator
                 var token = Pick(last, options, generator);
                 if (eos.Contains(token)) break;
                 produced.Add(token);
+                onToken?.Invoke(token);
                 next = [token];
             }
         }
@@ -108,9 +112,5 @@ public sealed class TextGenerator
         return Native.HostMemory.Item<long>(multinomial(distribution, 1, false, generator));
     }
 
-    IReadOnlyList<long> DefaultEos()
-    {
-        if (tokenizer?.EosId is { } id) return [id];
-        return ConfigFields.TokenIds(model.Config.Raw, "eos_token_id", model.Config.SourcePath);
-    }
+    IReadOnlyList<long> DefaultEos() => StopTokens.Of(model.Config, tokenizer?.EosId);
 }

@@ -1,4 +1,5 @@
 using LoraDsl.Data;
+using LoraDsl.Data.Chat;
 
 namespace LoraDsl.Recipes;
 
@@ -18,7 +19,7 @@ public sealed class DataBuilder
     /// <summary>Data files whose format comes from the extension (or <see cref="Format"/>).</summary>
     public DataBuilder Files(params string[] files) => Set(o => o with { Files = files });
 
-    public DataBuilder Format(DataFormat format) => Set(o => o with { Format = format });
+    public DataBuilder Format(DataFormat format) => Set(o => o with { Format = format, Task = format == DataFormat.Chat ? DataTask.Chat : o.Task });
 
     public DataBuilder Task(DataTask task) => Set(o => o with { Task = task });
 
@@ -31,6 +32,22 @@ public sealed class DataBuilder
     public DataBuilder InstructionTuning(string instructionField = "instruction", string inputField = "input", string outputField = "output") =>
         Set(o => o with { Task = DataTask.InstructionTuning, InstructionField = instructionField, InputField = inputField, OutputField = outputField });
 
+    /// <summary>
+    /// Conversations: OpenAI <c>messages</c> (in <paramref name="messagesField"/>), ShareGPT <c>conversations</c> or
+    /// <c>prompt</c>/<c>completion</c> records, rendered through the chat template; assistant turns train by default.
+    /// </summary>
+    public DataBuilder Chat(string messagesField = "messages") => Set(o => o with { Task = DataTask.Chat, MessagesField = messagesField });
+
+    public DataBuilder MessagesField(string field) => Set(o => o with { MessagesField = field });
+
+    /// <summary>A built-in template ("chatml") or a named template of the model folder, instead of the folder's default.</summary>
+    public DataBuilder ChatTemplate(string name) => Set(o => o with { ChatTemplate = name });
+
+    /// <summary>A Jinja chat template file, instead of the model folder's own.</summary>
+    public DataBuilder ChatTemplateFile(string path) => Set(o => o with { ChatTemplate = path });
+
+    public DataBuilder TrainOn(ChatTrainOn turns) => Set(o => o with { TrainOn = turns });
+
     public DataBuilder TextField(string field) => Set(o => o with { TextField = field });
 
     public DataBuilder LabelField(string field) => Set(o => o with { LabelField = field });
@@ -38,6 +55,9 @@ public sealed class DataBuilder
     public DataBuilder Labels(params string[] labels) => Set(o => o with { Labels = labels.Length == 0 ? null : labels });
 
     public DataBuilder MaxTokens(int tokens) => Set(o => o with { MaxTokens = tokens });
+
+    /// <summary>Several examples per training row, each attending only to itself (positions restart per example).</summary>
+    public DataBuilder Packing(bool enabled = true) => Set(o => o with { Packing = enabled });
 
     public DataBuilder ValidationFraction(double fraction) => Set(o => o with { ValidationFraction = fraction });
 

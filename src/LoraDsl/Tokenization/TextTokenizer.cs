@@ -23,6 +23,9 @@ public sealed class TextTokenizer : ITextTokenizer
     /// <summary>The Microsoft.ML.Tokenizers tokenizer underneath.</summary>
     public Tokenizer Inner { get; }
 
+    /// <summary>The model folder it was loaded from (its chat template and generation_config.json live there); null when built in code.</summary>
+    public string? SourceDirectory { get; internal set; }
+
     public TokenizerKind Kind { get; }
 
     /// <summary>Ids in the vocabulary (including added special tokens).</summary>

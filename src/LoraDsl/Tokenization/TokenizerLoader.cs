@@ -26,6 +26,13 @@ public static class TokenizerLoader
     /// <exception cref="TokenizerFormatException">A tokenizer file exists but cannot be read; the message names it.</exception>
     public static TextTokenizer Load(string directory)
     {
+        var tokenizer = LoadFrom(directory);
+        tokenizer.SourceDirectory = Path.GetFullPath(directory);
+        return tokenizer;
+    }
+
+    static TextTokenizer LoadFrom(string directory)
+    {
         if (!Directory.Exists(directory))
             throw new TokenizerNotFoundException($"Tokenizer folder '{directory}' does not exist.");
         string In(string file) => Path.Combine(directory, file);

@@ -45,6 +45,7 @@ namespace Samples
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
             foreach (var warning in data.Warnings) context.Log($"warning: {warning}");
             using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
+            global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.

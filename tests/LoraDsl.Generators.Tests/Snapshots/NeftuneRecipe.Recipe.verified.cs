@@ -45,6 +45,7 @@ namespace Samples
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
             foreach (var warning in data.Warnings) context.Log($"warning: {warning}");
             using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
+            global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
@@ -99,15 +100,17 @@ namespace Samples
                 using (global::TorchSharp.torch.NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    // Forward and loss per micro-batch, backward with the loss divided by their number: the gradients of one batch holding them all.
+                    // The step's trained tokens (examples, for a classifier), counted before any forward: each micro-batch's summed
+                    // loss is divided by this one total, so every token weighs the same, as in one batch holding them all.
+                    var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);
                     var loss = 0.0;
                     var tokens = 0;
                     for (var micro = 0; micro < take; micro++)
                     {
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
-                        var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
-                        (microLoss / take).backward();
-                        loss += global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss) / take;
+                        var microLoss = global::LoraDsl.Training.TrainingLoss.ComputeSum(model, batch) / terms;
+                        microLoss.backward();
+                        loss += global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss);
                         tokens += batch.TokenCount;
                     }
                     step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);

@@ -101,7 +101,7 @@ public class DataReaderTests
         Assert.Equal(2, e.Line);
         Assert.Contains("missing field 'text'", e.Message);
 
-        var empty = dir.Write("e.jsonl", "{\"text\":\"  \",\"label\":\"x\"}\n");
+        var empty = dir.Write("e.jsonl", "{\"text\":\"  \",\"label\":\"x\"}\n{\"text\":\"b\",\"label\":\"y\"}\n");
         var e2 = Assert.Throws<DataFormatException>(() => DatasetBuilder.Build(options with { Files = [empty] }, new ByteTokenizer()));
         Assert.Contains($"{empty}:1:", e2.Message);
         Assert.Contains("empty", e2.Message);

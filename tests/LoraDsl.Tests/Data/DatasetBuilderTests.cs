@@ -40,7 +40,7 @@ public class DatasetBuilderTests
     public void ClassificationTruncatesToMaxTokens()
     {
         using var dir = new TempFolder();
-        var file = dir.Write("l.jsonl", "{\"text\":\"abcdefghij\",\"label\":\"x\"}\n");
+        var file = dir.Write("l.jsonl", "{\"text\":\"abcdefghij\",\"label\":\"x\"}\n{\"text\":\"k\",\"label\":\"y\"}\n");
         var built = DatasetBuilder.Build(new DataOptions { Files = [file], ValidationFraction = 0, MaxTokens = 4 }, Tokenizer);
         // [BOS] text [EOS]: truncation happens inside so the end marker ([SEP] for BERT) survives.
         Assert.Equal([1, 'a' + 3, 'b' + 3, 2], built.Train[0].InputIds);

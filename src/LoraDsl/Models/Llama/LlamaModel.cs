@@ -52,7 +52,7 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         var past = cache?.Length ?? 0;
         var device = tokenEmbedding.weight!.device;
         var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
-        var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
+        var positions = inputs.PositionIds?.to(device) ?? CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = embed_tokens.call(ids.to(device));
         // Gemma: embeddings × √hidden, the factor rounded to the embedding dtype first (HF's normalizer).
         if (config.GemmaStyle) hidden = hidden * tensor(Math.Sqrt(config.HiddenSize), hidden.dtype, device);
@@ -65,7 +65,7 @@ public sealed class LlamaModel : nn.Module, IModuleHost
             var index = i;
             var window = config.WindowOf(i);
             if (!masks.TryGetValue(window ?? 0, out var masking))
-                masks[window ?? 0] = masking = CausalMask.Build(batch, seq, past, padding, window, device);
+                masks[window ?? 0] = masking = CausalMask.Build(batch, seq, past, padding, window, device, inputs.PackedSegments);
             var local = config.UsesLocalRope(i);
             if (!rotations.TryGetValue(local, out var rotation))
                 rotations[local] = rotation = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype, local);

@@ -58,13 +58,17 @@ public static class RecipeSettings
         Row("start.svd_rank", r => r.Start?.SvdRank, (r, v, k) => r with { Start = (r.Start ?? new()) with { SvdRank = OptionalInt(k, v) } }),
 
         Row("data.files", r => r.Data.Files, (r, v) => r with { Data = r.Data with { Files = List(v) } }),
-        Row("data.format", r => Choice(r.Data.Format), (r, v, k) => r with { Data = r.Data with { Format = Choice<DataFormat>(k, v) } }),
+        Row("data.format", r => Choice(r.Data.Format), (r, v, k) => r with { Data = WithFormat(r.Data, Choice<DataFormat>(k, v)) }),
         Row("data.task", r => Choice(r.Data.Task), (r, v, k) => r with { Data = r.Data with { Task = Choice<DataTask>(k, v) } }),
         Row("data.text_field", r => r.Data.TextField, (r, v) => r with { Data = r.Data with { TextField = v } }),
         Row("data.label_field", r => r.Data.LabelField, (r, v) => r with { Data = r.Data with { LabelField = v } }),
         Row("data.labels", r => r.Data.Labels, (r, v) => r with { Data = r.Data with { Labels = v.Length == 0 ? null : List(v) } }),
+        Row("data.messages_field", r => r.Data.MessagesField, (r, v) => r with { Data = r.Data with { MessagesField = v } }),
+        Row("data.chat_template", r => r.Data.ChatTemplate, (r, v) => r with { Data = r.Data with { ChatTemplate = IsNone(v) ? null : v } }),
+        Row("data.train_on", r => Choice(r.Data.TrainOn), (r, v, k) => r with { Data = r.Data with { TrainOn = Choice<Data.Chat.ChatTrainOn>(k, v) } }),
         Row("data.max_tokens", r => r.Data.MaxTokens, (r, v, k) => r with { Data = r.Data with { MaxTokens = Int(k, v) } }),
         Row("data.validation_fraction", r => r.Data.ValidationFraction, (r, v, k) => r with { Data = r.Data with { ValidationFraction = Number(k, v) } }),
+        Row("data.packing", r => r.Data.Packing, (r, v, k) => r with { Data = r.Data with { Packing = Bool(k, v) } }),
         Row("data.max_records", r => r.Data.MaxRecords, (r, v, k) => r with { Data = r.Data with { MaxRecords = OptionalInt(k, v) } }),
         Row("data.seed", r => r.Data.Seed, (r, v, k) => r with { Data = r.Data with { Seed = Int(k, v) } }),
 
@@ -144,6 +148,10 @@ public static class RecipeSettings
             throw new RecipeValidationException(string.Format(CultureInfo.InvariantCulture, DslMessages.SettingNeedsChoice, key, "fp32, bf16, fp16", value));
         }
     }
+
+    /// <summary>Chat files train the chat task, so --set data.format=chat alone switches a recipe to it.</summary>
+    static DataOptions WithFormat(DataOptions data, DataFormat format) =>
+        data with { Format = format, Task = format == DataFormat.Chat ? DataTask.Chat : data.Task };
 
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
