@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Tests.Models.Families;
 
 /// <summary>Qwen3, Phi-3, Gemma 2 and Gemma 3 text: loaded logits equal the formulas of <see cref="FamilyReference"/>.</summary>
-public class FamilyLogitsTests
+public class FamilyLogitsTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static readonly long[] Prompt = [5, 17, 99, 3, 250, 42, 7];
 
@@ -36,6 +36,7 @@ public class FamilyLogitsTests
         using var expected = FamilyReference.Logits(spec, Prompt);
         Assert.Equal(new long[] { 1, Prompt.Length, spec.Vocab }, logits.shape);
         var error = (logits[0].to(ScalarType.Float64) - expected).abs().max().item<double>();
+        output.WriteLine($"{family}: max |logit - reference| = {error:E2}");
         Assert.True(error < 1e-4, $"{family}: max error {error}");
     }
 
