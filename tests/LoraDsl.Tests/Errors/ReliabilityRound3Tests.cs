@@ -134,6 +134,28 @@ public class ReliabilityRound3Tests
     }
 
     [Fact]
+    public void Merge_of_an_adapter_with_a_nan_tensor_is_refused_and_writes_no_model()
+    {
+        var checkpoint = TinyCheckpoints.WriteGpt2(TinyCheckpoints.NewFolder("nan-merge-base"));
+        var adapter = TinyCheckpoints.NewFolder("nan-merge-adapter");
+        using (var model = ModelLoader.Load(checkpoint))
+        {
+            var injection = LoraInjector.Inject(model, new LoraOptions { Rank = 2 }, [new LoraTarget("transformer.h.0.attn.c_attn")]);
+            AdapterWriter.Save(adapter, model, injection, checkpoint);
+        }
+        var weights = Path.Combine(adapter, AdapterFiles.WeightsFile);
+        var tensors = SafetensorsFile.Open(weights).ReadAll();
+        var key = tensors.Keys.First(k => k.Contains("lora_B", StringComparison.Ordinal));
+        tensors[key] = full_like(tensors[key], float.NaN);
+        SafetensorsWriter.Write(weights, tensors);
+        var output = Path.Combine(TinyCheckpoints.NewFolder("nan-merge-out"), "merged");
+        var (exit, _, stderr) = CliCapture.Run(["merge", "--adapter", adapter, "--output", output]);
+        Assert.Equal(1, exit);
+        Assert.Contains(key, stderr);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public void Adapter_config_selections_are_honoured_on_load_as_peft_does()
     {
         static string[] Adapted(LoraInjection injection) => [.. injection.Modules.Select(m => m.Path).Order(StringComparer.Ordinal)];
