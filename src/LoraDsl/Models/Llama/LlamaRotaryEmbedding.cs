@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Llama;
@@ -5,6 +6,8 @@ namespace LoraDsl.Models.Llama;
 /// <summary>Rotary position embedding with HF's rotate_half layout (first half / second half of each head).</summary>
 public static class LlamaRotaryEmbedding
 {
+    static readonly Scalar One = 1.0;
+
     /// <summary>The rotary frequency of each pair, θ^(-2i/d), after rope_scaling; float32 [head_dim / 2].</summary>
     public static Tensor InverseFrequency(LlamaConfig config, Device device)
     {
@@ -34,10 +37,11 @@ public static class LlamaRotaryEmbedding
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
+        // rotate_half(x)·sin = roll(x, half)·[−sin₁, sin₂]: one roll and one fused multiply-add instead of
+        // slices, a negation, a concatenation, two products and a sum over [batch, heads, seq, head_dim].
         var half = x.shape[^1] / 2;
-        var first = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
-        var second = x[TensorIndex.Ellipsis, TensorIndex.Slice(half, null)];
-        var rotated = cat(new[] { second.neg(), first }, -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        var signedSin = cat(new[] { sin[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)].neg(), sin[TensorIndex.Ellipsis, TensorIndex.Slice(half, null)] }, -1);
+        var rolled = x.roll(half, -1);
+        return x.mul(cos).addcmul_(rolled, signedSin, One).MoveToOuterDisposeScope();
     }
 }
