@@ -26,10 +26,21 @@ public sealed record BenchmarkOptions
     public bool? Checkpointing { get; init; }
     /// <summary>Set in the measuring child process, which times exactly one model and configuration.</summary>
     public bool Child { get; init; }
+    /// <summary>Set in the child that times generate with the base, an unmerged adapter and the merged model.</summary>
+    public bool GenerateChild { get; init; }
+    /// <summary>Time the ~1.1 B LLaMA model (TinyLlama's shape) instead of the two small ones.</summary>
+    public bool LargeLlama { get; init; }
+    /// <summary>Skip the generation row (base / unmerged adapter / merged tokens/s).</summary>
+    public bool SkipGeneration { get; init; }
+    /// <summary>Prompt and new tokens of the generation row.</summary>
+    public int PromptTokens { get; init; } = 32;
+    public int NewTokens { get; init; } = 32;
 
     public string Gpt2Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
 
     public string LlamaCheckpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", "llama-125m-random"));
+
+    public string LargeLlamaCheckpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", "llama-1.1b-random"));
 
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -55,8 +66,14 @@ public sealed record BenchmarkOptions
                 "--checkpointing" => o with { Checkpointing = true },
                 "--no-checkpointing" => o with { Checkpointing = false },
                 "--child" => o with { Child = true },
+                "--generate-child" => o with { GenerateChild = true },
+                "--llama-1b" => o with { LargeLlama = true },
+                "--skip-generation" => o with { SkipGeneration = true },
+                "--prompt-tokens" => o with { PromptTokens = Int() },
+                "--new-tokens" => o with { NewTokens = Int() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}': use --model DIR, --precision fp32|bf16|nf4, --mode lora|full, --checkpointing, " +
-                    "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts."),
+                    "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts, --llama-1b, " +
+                    "--skip-generation, --prompt-tokens N, --new-tokens N."),
             };
         }
         return o;

@@ -7,11 +7,11 @@ namespace Benchmark;
 /// <summary>Runs a measurement in another process and reads its one JSON line.</summary>
 public static class Child
 {
-    public static StepMeasurement RunSelf(string[] args)
-    {
-        var line = Run(Environment.ProcessPath!, args) ?? throw new InvalidOperationException("The measuring child process printed nothing.");
-        return JsonSerializer.Deserialize<StepMeasurement>(line)!;
-    }
+    public static StepMeasurement RunSelf(string[] args) => JsonSerializer.Deserialize<StepMeasurement>(RunSelfLine(args))!;
+
+    /// <summary>The last JSON line a child run of this program prints.</summary>
+    public static string RunSelfLine(string[] args) =>
+        Run(Environment.ProcessPath!, args) ?? throw new InvalidOperationException("The measuring child process printed nothing.");
 
     /// <summary>
     /// The PyTorch eager baseline for <paramref name="arch"/> (gpt2 or llama): fp32, or bf16 as a PyTorch user writes it

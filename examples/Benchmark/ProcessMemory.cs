@@ -7,6 +7,9 @@ public static class ProcessMemory
 
     public static double CurrentRssMb() => Read("VmRSS:");
 
+    /// <summary>MemAvailable of the machine (MB), what a new process can take without swapping.</summary>
+    public static double AvailableMb() => Read("MemAvailable:", "/proc/meminfo");
+
     /// <summary>Resets the peak (VmHWM) to the current RSS, so a later peak is the step's, not the load's (Linux ≥ 4.0; false if refused).</summary>
     public static bool ResetPeak()
     {
@@ -21,9 +24,9 @@ public static class ProcessMemory
         }
     }
 
-    static double Read(string field)
+    static double Read(string field, string file = "/proc/self/status")
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines(file))
             if (line.StartsWith(field, StringComparison.Ordinal))
                 return double.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
         return double.NaN;

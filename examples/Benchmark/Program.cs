@@ -15,6 +15,13 @@ if (options.Parts)
     return 0;
 }
 
+if (options.GenerateChild)
+{
+    var generated = GenerationRun.Run(options.Model ?? throw new ArgumentException("--generate-child needs --model."), options.Precision ?? "bf16", options.PromptTokens, options.NewTokens);
+    Console.WriteLine(JsonSerializer.Serialize(generated, json));
+    return 0;
+}
+
 if (options.Child)
 {
     var configuration = StepConfiguration.Select(options) is [var one] ? one : throw new ArgumentException("--child needs --precision, --mode and --checkpointing/--no-checkpointing.");
@@ -26,6 +33,11 @@ if (options.Child)
 Directory.CreateDirectory(Path.Combine("artifacts", "bench"));
 var models = new List<(string Directory, string? Arch)>();
 if (options.Model is { } given) models.Add((given, null));
+else if (options.LargeLlama)
+{
+    if (!File.Exists(Path.Combine(options.LargeLlamaCheckpoint, "model.safetensors"))) RandomLlama.Write(options.LargeLlamaCheckpoint, RandomLlama.OneB);
+    models.Add((options.LargeLlamaCheckpoint, null));
+}
 else
 {
     if (!File.Exists(Path.Combine(options.Gpt2Checkpoint, "model.safetensors"))) RandomGpt2.Write(options.Gpt2Checkpoint, options.Layers);
@@ -36,8 +48,12 @@ else
 }
 var configurations = StepConfiguration.Select(options);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {options.Threads} torch threads; {CpuInfo.Describe()}");
-var peaks = new MatmulPeaks(MatmulPeak.Measure(ScalarType.Float32), MatmulPeak.Measure(ScalarType.BFloat16));
+// ATen's reference bf16 GEMM (no AVX-512/AMX) takes tens of seconds at 2048³: two repeats are enough there.
+var bf16PeakRepeats = CpuInfo.NativeBf16Matmul ? 10 : 2;
+var peaks = new MatmulPeaks(MatmulPeak.Measure(ScalarType.Float32), MatmulPeak.Measure(ScalarType.BFloat16, repeats: bf16PeakRepeats));
 Console.WriteLine($"matmul 2048³ peak: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
+if (!CpuInfo.NativeBf16Matmul)
+    Console.WriteLine("note: no AVX-512 BW/VL/DQ or AMX: libtorch runs bf16 matmuls through ATen's reference GEMM, not oneDNN; bf16 and NF4 rows are slower than fp32 here (--parts)");
 
 // Rounds interleave the implementations (each LoraDsl row, then its PyTorch row, repeat):
 // on a shared machine a slow spell then hits both sides instead of one.
@@ -49,6 +65,12 @@ for (var round = 1; round <= options.Rounds; round++)
     {
         foreach (var c in configurations)
         {
+            // Full fine-tuning that cannot fit (weights + gradients + two AdamW moments, 16 B per parameter) is computed in the report instead.
+            if (c.Mode == "full" && FullFineTuningDoesNotFit(ours, directory))
+            {
+                Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: not run, 16 B x parameters exceeds the memory available ({ProcessMemory.AvailableMb():F0} MB); computed below");
+                continue;
+            }
             Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: {options.Warmup} warmup + {options.Steps} timed steps ...");
             var mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]);
             Add(ours, $"{directory}|{c.Label}", mine);
@@ -68,17 +90,39 @@ for (var round = 1; round <= options.Rounds; round++)
 }
 var results = ours.Values.Select(StepMeasurement.Merge).ToList();
 var baseline = theirs.Values.Select(StepMeasurement.Merge).ToList();
+foreach (var model in results.Select(r => r.Model).Distinct().ToList())
+    if (configurations.Any(c => c.Mode == "full") && !results.Any(r => r.Model == model && r.Mode == "full")
+        && results.FirstOrDefault(r => r.Model == model && r is { Precision: "fp32", Mode: "lora", Checkpointing: false }) is { } fp32Lora)
+        results.Add(FullFineTuning.Computed(fp32Lora));
+var generation = new List<GenerationRun.Result>();
+if (!options.SkipGeneration && (options.Mode ?? "lora") == "lora")
+    foreach (var (directory, _) in models)
+    {
+        Console.WriteLine($"{Path.GetFileName(directory)}: generate {options.NewTokens} tokens after {options.PromptTokens}, base / unmerged adapter / merged ...");
+        var line = Child.RunSelfLine([.. ChildArguments(args), "--generate-child", "--model", directory, "--precision", options.Precision == "fp32" ? "fp32" : "bf16"]);
+        generation.Add(JsonSerializer.Deserialize<GenerationRun.Result>(line)!);
+    }
 
-peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, MatmulPeak.Measure(ScalarType.BFloat16)));
+peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, MatmulPeak.Measure(ScalarType.BFloat16, repeats: bf16PeakRepeats)));
 Console.WriteLine($"matmul 2048³ peak, best of the measurements before and after: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
 Report.Print(results, baseline, peaks, options);
+ComparisonTable.Print(results, generation);
 var output = Path.Combine("artifacts", "bench", "results.json");
 File.WriteAllText(output, JsonSerializer.Serialize(new
 {
-    options, cpu = CpuInfo.Describe(), matmulPeakFlops = peaks.Fp32, matmulPeakBf16Flops = peaks.Bf16, loradsl = results, pytorch = baseline,
+    options, cpu = CpuInfo.Describe(), matmulPeakFlops = peaks.Fp32, matmulPeakBf16Flops = peaks.Bf16, loradsl = results, pytorch = baseline, generation,
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"written: {Path.GetFullPath(output)}");
 return 0;
+
+
+
+// The fp32 LoRA row of the same model, already measured, gives the parameter count and the activations.
+static bool FullFineTuningDoesNotFit(Dictionary<string, List<StepMeasurement>> measured, string directory)
+{
+    var lora = measured.FirstOrDefault(kv => kv.Key.StartsWith(directory + "|", StringComparison.Ordinal) && kv.Value[0] is { Precision: "fp32", Mode: "lora", Checkpointing: false }).Value?[0];
+    return lora is not null && FullFineTuning.ComputedPeakMb(lora) > 0.9 * ProcessMemory.AvailableMb();
+}
 
 static void Add(Dictionary<string, List<StepMeasurement>> rows, string key, StepMeasurement m) =>
     (rows.TryGetValue(key, out var list) ? list : rows[key] = []).Add(m);

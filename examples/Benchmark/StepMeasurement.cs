@@ -15,6 +15,10 @@ public sealed record StepMeasurement
     /// <summary>Every timed step, in order (several rounds merged in the parent).</summary>
     public IReadOnlyList<double> StepSeconds { get; init; } = [];
     public double TokensPerSecond { get; init; }
+    /// <summary>Medians of the step's parts: loss forward (with the chunked loss's own gradient work), backward, AdamW step + zero_grad.</summary>
+    public double ForwardSeconds { get; init; }
+    public double BackwardSeconds { get; init; }
+    public double OptimizerSeconds { get; init; }
     public double PeakRssMb { get; init; }
     /// <summary>Peak RSS while loading (and quantising), before the peak was reset for the steps.</summary>
     public double LoadPeakRssMb { get; init; }
@@ -30,6 +34,8 @@ public sealed record StepMeasurement
     public double ActivationsMb { get; init; }
     public double StepFlops { get; init; }
     public double Loss { get; init; }
+    /// <summary>True for a row computed from another (full fine-tuning that does not fit in memory), not measured.</summary>
+    public bool Computed { get; init; }
 
     public static double Median(IEnumerable<double> values)
     {

@@ -46,19 +46,29 @@ public static class TrainingStepRun
         // The trainer's loss (TrainingLoss: labels shifted inside, lm_head through the chunked cross-entropy).
         using var labels = inputs.clone();
         var times = new List<double>();
+        var (forwardTimes, backwardTimes, optimizerTimes) = (new List<double>(), new List<double>(), new List<double>());
         double loss = 0;
         for (var step = 0; step < warmup + steps; step++)
         {
             var clock = Stopwatch.StartNew();
+            double forward, backward;
             using (NewDisposeScope())
             {
                 var l = TrainingLoss.Compute(model, new ModelInputs(inputs), labels);
+                forward = clock.Elapsed.TotalSeconds;
                 l.backward();
+                backward = clock.Elapsed.TotalSeconds;
                 optimizer.step();
                 optimizer.zero_grad();
                 loss = StepOutcome.ReadLoss(l);
             }
-            if (step >= warmup) times.Add(clock.Elapsed.TotalSeconds);
+            if (step < warmup) continue;
+            var whole = clock.Elapsed.TotalSeconds;
+            times.Add(whole);
+            // The chunked loss finds its gradients in forward: "forward" includes that part of backward.
+            forwardTimes.Add(forward);
+            backwardTimes.Add(backward - forward);
+            optimizerTimes.Add(whole - backward);
         }
         var median = StepMeasurement.Median(times);
 
@@ -80,6 +90,9 @@ public static class TrainingStepRun
             Checkpointing = c.Checkpointing,
             MedianStepSeconds = median,
             StepSeconds = times,
+            ForwardSeconds = StepMeasurement.Median(forwardTimes),
+            BackwardSeconds = StepMeasurement.Median(backwardTimes),
+            OptimizerSeconds = StepMeasurement.Median(optimizerTimes),
             TokensPerSecond = batch * sequence / median,
             PeakRssMb = peak,
             LoadPeakRssMb = loadPeak,
@@ -97,7 +110,7 @@ public static class TrainingStepRun
         };
     }
 
-    static IEnumerable<LoraTarget> LoraTargets(ModelConfig config) => config switch
+    internal static IEnumerable<LoraTarget> LoraTargets(ModelConfig config) => config switch
     {
         Gpt2Config g => Enumerable.Range(0, g.NumLayers).Select(i => new LoraTarget($"transformer.h.{i}.attn.c_attn")),
         LlamaConfig l => Enumerable.Range(0, l.NumLayers).SelectMany(i =>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Llama;
@@ -8,6 +9,8 @@ namespace LoraDsl.Models.Llama;
 /// </summary>
 public static class LlamaRotaryEmbedding
 {
+    static readonly Scalar One = 1.0;
+
     /// <summary>The rotary frequency of each pair, θ^(-2i/d), after rope_scaling; float32 [rotary_dim / 2].</summary>
     public static Tensor InverseFrequency(LlamaConfig config, Device device) => InverseFrequency(config, device, local: false, longSequence: false);
 
@@ -65,10 +68,11 @@ public static class LlamaRotaryEmbedding
             var turned = Apply(x[TensorIndex.Ellipsis, TensorIndex.Slice(0, rotary)], cos, sin);
             return cat(new[] { turned, x[TensorIndex.Ellipsis, TensorIndex.Slice(rotary, null)] }, -1).MoveToOuterDisposeScope();
         }
+        // rotate_half(x)·sin = roll(x, half)·[−sin₁, sin₂]: one roll and one fused multiply-add instead of
+        // slices, a negation, a concatenation, two products and a sum over [batch, heads, seq, head_dim].
         var half = x.shape[^1] / 2;
-        var first = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
-        var second = x[TensorIndex.Ellipsis, TensorIndex.Slice(half, null)];
-        var rotated = cat(new[] { second.neg(), first }, -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        var signedSin = cat(new[] { sin[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)].neg(), sin[TensorIndex.Ellipsis, TensorIndex.Slice(half, null)] }, -1);
+        var rolled = x.roll(half, -1);
+        return x.mul(cos).addcmul_(rolled, signedSin, One).MoveToOuterDisposeScope();
     }
 }
