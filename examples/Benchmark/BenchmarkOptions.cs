@@ -26,6 +26,10 @@ public sealed record BenchmarkOptions
     public bool? Checkpointing { get; init; }
     /// <summary>Set in the measuring child process, which times exactly one model and configuration.</summary>
     public bool Child { get; init; }
+    /// <summary>Data parallel: time 1 process against this many MPI processes sharing the threads (DataParallelRun).</summary>
+    public int? Processes { get; init; }
+    /// <summary>Set in each process of the data-parallel job.</summary>
+    public bool DataParallelChild { get; init; }
 
     public string Gpt2Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
 
@@ -55,8 +59,10 @@ public sealed record BenchmarkOptions
                 "--checkpointing" => o with { Checkpointing = true },
                 "--no-checkpointing" => o with { Checkpointing = false },
                 "--child" => o with { Child = true },
+                "--processes" => o with { Processes = Int() },
+                "--dp-child" => o with { DataParallelChild = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}': use --model DIR, --precision fp32|bf16|nf4, --mode lora|full, --checkpointing, " +
-                    "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts."),
+                    "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts, --processes N."),
             };
         }
         return o;
