@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LoraDsl.Generators;
 
-/// <summary>Reports LORA001-029 over the same parsed models the generator uses.</summary>
+/// <summary>Reports LORA001-030 over the same parsed models the generator uses.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 {
@@ -28,6 +28,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
         DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
         DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible, DiagnosticDescriptors.EmbeddingLoraIsPlain,
+        DiagnosticDescriptors.ServerCannotLoadAdapter,
     ];
 
     public override void Initialize(AnalysisContext context)
@@ -79,6 +80,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         var architectureModel = architectureType is null ? null : ArchitectureParser.Parse(architectureType, ct);
 
         Report(context, RecipeValidator.Validate(recipe, architectureModel, stated.Targets));
+        Report(context, ServingValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
         recipeFacts.Add(new RecipeFacts(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
         Report(context, DataFileValidator.Validate(stated.DataFiles, projectFolder));
     }

@@ -18,10 +18,11 @@ static class CommonOptions
         Description = "Adapters to apply, NAME[,NAME...] (their outputs add up), or 'base' for none; default: the first --adapter",
     };
 
-    public static Option<string> Device() => new("--device")
+    /// <param name="fallback">The device without --device and without $LORADSL_DEVICE (merge, quantize, combine and logits keep "cpu").</param>
+    public static Option<string> Device(string fallback = "auto") => new("--device")
     {
-        Description = $"auto, cpu, cuda or cuda:N (default: ${LoraDsl.Native.TorchDevice.EnvironmentVariable}, else auto)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(LoraDsl.Native.TorchDevice.EnvironmentVariable) is { Length: > 0 } device ? device : "auto",
+        Description = $"auto, cpu, cuda or cuda:N (default: ${LoraDsl.Native.TorchDevice.EnvironmentVariable}, else {fallback})",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(LoraDsl.Native.TorchDevice.EnvironmentVariable) is { Length: > 0 } device ? device : fallback,
     };
 
     public static Option<string[]> Set() => new("--set") { Description = "Override a recipe setting, key=value (repeatable), e.g. --set lora.r=8 --set training.max_steps=20" };

@@ -24,17 +24,21 @@ public static class LoraDslCli
             PredictCommand.Create(),
             GenerateCommand.Create(),
             MergeCommand.Create(),
+            LintCommand.Create(),
             CombineCommand.Create(),
             QuantizeCommand.Create(),
             InspectCommand.Create(catalog),
             LogitsCommand.Create(),
+            ExportGgufCommand.Create(),
             ReproduceCommand.Create(catalog),
+            TemplateCommand.Create(),
         };
         var parsed = root.Parse(args);
         try
         {
             // libtorch first, before any command's first torch call: a failed load then says why (TorchNativeException).
-            if (parsed.Errors.Count == 0 && parsed.Action is not HelpAction) TorchNative.EnsureLoaded();
+            // `template` renders text only: it needs no libtorch.
+            if (parsed.Errors.Count == 0 && parsed.Action is not HelpAction && parsed.CommandResult.Command.Name != "template") TorchNative.EnsureLoaded();
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -55,12 +55,18 @@ sealed class ModelSession : IDisposable
         var labels = folders.Select(f => LabelFile.TryRead(f.Directory)).FirstOrDefault(l => l is not null);
         var source = model ?? AdapterConfig.Read(Path.Combine(first!.Directory, AdapterFiles.ConfigFile)).BaseModelNameOrPath
             ?? throw new ArgumentException($"Adapter '{first.Directory}' does not name its base model (base_model_name_or_path); give --model.");
+        if (model is null && !Directory.Exists(source) && !BuiltInModels.IsBuiltIn(source))
+            throw new DirectoryNotFoundException($"Adapter '{first!.Directory}' names its base model '{source}' (base_model_name_or_path), " +
+                (File.Exists(source) ? "which is a file, not a model folder" : "a folder that does not exist here") + "; give --model.");
         var directory = BuiltInModels.Resolve(Directory.Exists(source) ? ModelSource.FromDirectory(source) : ModelSource.BuiltIn(source));
         var loaded = ModelLoader.Load(directory, new ModelLoadOptions { Device = device, NumLabels = labels?.Count, ComputeDtype = dtype, Quantization = quantization });
         try
         {
             var adaptersOfModel = ModelAdapters.Of(loaded);
-            foreach (var folder in folders) adaptersOfModel.Load(folder.Name, folder.Directory);
+            foreach (var folder in folders)
+                if (adaptersOfModel.Load(folder.Name, folder.Directory).UnusedTensors is { Count: > 0 } unused)
+                    Console.Error.WriteLine($"warning: adapter '{folder.Directory}': {unused.Count} tensors of modules its {AdapterFiles.ConfigFile} does not select were not loaded " +
+                        $"(as PEFT): {string.Join(", ", unused.Take(6))}{(unused.Count > 6 ? ", …" : "")}");
             // The disable scope lives as long as the model; nothing re-enables it.
             if (active is null) adaptersOfModel.Disable();
             else if (active.Count > 0) adaptersOfModel.SetActive([.. active]);

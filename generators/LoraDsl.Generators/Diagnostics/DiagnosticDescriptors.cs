@@ -73,6 +73,9 @@ public static class DiagnosticDescriptors
     /// <summary>The message is one of DslMessages.DoraOnEmbedding/ResidualInitOnEmbedding/AdaLoraOnEmbedding/SliceOfEmbedding, formatted.</summary>
     public static readonly DiagnosticDescriptor EmbeddingLoraIsPlain = Error("LORA029", "Embedding LoRA is plain LoRA", "{0}");
 
+    /// <summary>The message is one ServingRules finding: "vLLM [dora]: ... (server source file, function)".</summary>
+    public static readonly DiagnosticDescriptor ServerCannotLoadAdapter = Error("LORA030", "The server named by ServeWith cannot load this adapter", "{0}");
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

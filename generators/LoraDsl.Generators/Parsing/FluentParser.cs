@@ -35,6 +35,11 @@ public static class FluentParser
             cancellationToken.ThrowIfCancellationRequested();
             var info = semanticModel.GetSymbolInfo(invocation, cancellationToken);
             var method = info.Symbol as IMethodSymbol ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault();
+            if (method is { IsStatic: true, ContainingType: { } server } && server.ToDisplayString() == KnownNames.Server)
+            {
+                result.Serving = Serving(method, invocation, semanticModel, cancellationToken);
+                continue;
+            }
             if (method?.ContainingType is not { } type || type.ContainingNamespace?.ToDisplayString() != RecipesNamespace
                 || !type.Name.EndsWith(BuilderSuffix, System.StringComparison.Ordinal)) continue;
             var builder = type.Name.Substring(0, type.Name.Length - BuilderSuffix.Length);
@@ -133,6 +138,23 @@ public static class FluentParser
         var location = SourceLocation.From(invocation.Expression is MemberAccessExpressionSyntax access ? access.Name : invocation.Expression);
         result.Starts.Add(new StartReference(recipeType, recipeType is null ? Text("directory") : null, weight, location));
         result.Settings.Add(new SettingValue("start.adapters", null, null, location));
+    }
+
+    // Server.Vllm(maxLoraRank: 16), Server.LlamaCpp(), ...: the server's lint name and its rank limit (the parameter's default when omitted).
+    private static ServeTarget? Serving(IMethodSymbol method, InvocationExpressionSyntax invocation, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        if (ServingRules.Find(method.Name) is not { } server) return null;
+        var bound = Bind(method, invocation.ArgumentList);
+        int? maxLoraRank = null;
+        for (var i = 0; i < method.Parameters.Length; i++)
+        {
+            if (method.Parameters[i].Name != "maxLoraRank") continue;
+            object? value = bound[i] is [var expression]
+                ? semanticModel.GetConstantValue(expression, cancellationToken) is { HasValue: true } constant ? constant.Value : null
+                : method.Parameters[i].HasExplicitDefaultValue ? method.Parameters[i].ExplicitDefaultValue : null;
+            if (value is int rank) maxLoraRank = rank;
+        }
+        return new ServeTarget(server, maxLoraRank, SourceLocation.From(invocation));
     }
 
     // The expressions each parameter receives (positional, named, or the rest for a params array).

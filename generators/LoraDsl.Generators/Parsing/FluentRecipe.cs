@@ -14,8 +14,12 @@ public sealed class FluentRecipe
     /// <summary>The adapters <c>r.StartFrom(s => s.Adapter(...))</c> names, in order.</summary>
     public List<StartReference> Starts { get; } = [];
 
+    /// <summary>The last <c>r.ServeWith(Server.X(..))</c>, or null.</summary>
+    public ServeTarget? Serving { get; set; }
+
     public void Add(FluentRecipe other)
     {
+        Serving = other.Serving ?? Serving;
         Settings.AddRange(other.Settings);
         Targets.AddRange(other.Targets);
         DataFiles.AddRange(other.DataFiles);

@@ -17,4 +17,5 @@ public static class KnownNames
     public const string ModuleRole = "LoraDsl.Dsl.ModuleRole";
     public const string Preset = "LoraDsl.Dsl.Preset";
     public const string ConfigureMethod = "Configure";
+    public const string Server = "LoraDsl.Recipes.Server";
 }

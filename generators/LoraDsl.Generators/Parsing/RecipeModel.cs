@@ -24,4 +24,7 @@ public sealed record RecipeModel(
 {
     /// <summary>The adapters the recipe starts from (<c>r.StartFrom</c>), in order.</summary>
     public EquatableArray<StartReference> Starts { get; init; } = EquatableArray<StartReference>.Empty;
+
+    /// <summary>The server <c>r.ServeWith(..)</c> names, or null.</summary>
+    public ServeTarget? Serving { get; init; }
 }

@@ -136,6 +136,7 @@ public static class RecipeParser
             SourceHash(type, cancellationToken))
         {
             Starts = new([.. stated.Starts]),
+            Serving = stated.Serving,
         };
     }
 

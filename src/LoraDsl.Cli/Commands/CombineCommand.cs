@@ -24,9 +24,10 @@ static class CombineCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of DARE's random masks", DefaultValueFactory = _ => 42UL };
         var name = new Option<string>("--name") { Description = "Name of the combined adapter", DefaultValueFactory = _ => "combined" };
         var output = new Option<string>("--output", "-o") { Description = "Folder for the combined adapter (new or empty)", Required = true };
+        var device = CommonOptions.Device("cpu");
         var command = new Command("combine", "Combine several PEFT adapters into one (PEFT's add_weighted_adapter)")
         {
-            model, adapters, method, weights, density, svdRank, svdClamp, majority, seed, name, output,
+            model, adapters, method, weights, density, svdRank, svdClamp, majority, seed, name, output, device,
         };
         command.SetAction(parsed =>
         {
@@ -47,7 +48,7 @@ static class CombineCommand
                 throw new ArgumentException($"--output '{target}' is not empty; give a new or empty folder.");
             var adapterName = parsed.GetValue(name)!;
 
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapters), use: null, "cpu");
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapters), use: null, parsed.GetValue(device)!);
             var combined = AdapterCombiner.Combine(session.Model, [.. inputs.Select((a, i) => new WeightedAdapter(a.Name, weightValues[i]))], adapterName, options);
             AdapterWriter.Save(target, session.Model, combined, session.CheckpointDirectory);
             Console.WriteLine($"{CombinationMethods.PeftName(options.Method)} of {string.Join(", ", inputs.Select((a, i) => $"{a.Name}×{weightValues[i].ToString(CultureInfo.InvariantCulture)}"))}: " +

@@ -24,6 +24,18 @@ static class GenerateCommand
         {
             adapter, use, model, device, prompt, maxNew, temperature, topK, topP, seed, dtype,
         };
+        maxNew.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"--max-new-tokens: {r.GetValueOrDefault<int>()} is not a count of tokens; give 1 or more."); });
+        temperature.Validators.Add(r =>
+        {
+            var t = r.GetValueOrDefault<double>();
+            if (!double.IsFinite(t) || t < 0) r.AddError($"--temperature: {t} is out of range; give 0 (greedy) or a positive number.");
+        });
+        topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--top-k: {r.GetValueOrDefault<int>()} is negative; give 0 (all tokens) or more."); });
+        topP.Validators.Add(r =>
+        {
+            var p = r.GetValueOrDefault<double>();
+            if (!(p > 0 && p <= 1)) r.AddError($"--top-p: {p} is out of range; give a value in (0, 1].");
+        });
         command.SetAction(parsed =>
         {
             using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!,

@@ -18,19 +18,23 @@ static class LogitsCommand
         var ids = new Option<string>("--ids") { Description = "Comma-separated token ids", Required = true };
         var output = new Option<string?>("--output", "-o") { Description = "Write the JSON here instead of stdout" };
         var dtype = CommonOptions.Dtype();
-        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, use, model, ids, output, dtype };
+        var device = CommonOptions.Device("cpu");
+        var command = new Command("logits", "Dump logits for token ids as JSON") { adapter, use, model, ids, output, dtype, device };
         command.SetAction(parsed =>
         {
             var tokens = parsed.GetValue(ids)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--ids: '{s}' is not a token id."))
                 .ToArray();
             if (tokens.Length == 0) throw new ArgumentException("--ids: give at least one token id, e.g. --ids 15496,995.");
-            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), "cpu", CommonOptions.ParseDtype(parsed.GetValue(dtype)));
+            using var session = ModelSession.Open(parsed.GetValue(model), parsed.GetValue(adapter), parsed.GetValue(use), parsed.GetValue(device)!, CommonOptions.ParseDtype(parsed.GetValue(dtype)));
             if (tokens.Any(t => t < 0 || t >= session.Model.Config.VocabSize))
                 throw new ArgumentException($"--ids: every id must be in [0, {session.Model.Config.VocabSize}).");
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var logits = session.Model.Forward(new ModelInputs(tensor(tokens).unsqueeze(0)))[0].to(ScalarType.Float32).cpu();
+            var logits = session.Model.Forward(new ModelInputs(tensor(tokens, device: session.Model.parameters().First().device).unsqueeze(0)))[0].to(ScalarType.Float32).cpu();
+            if (Checkpoints.FiniteValues.CountNonFinite(logits) is var bad and > 0)
+                throw new InvalidOperationException($"The model produced {bad} non-finite logits (NaN or infinity) of {logits.NumberOfElements}, " +
+                    $"{NonFiniteSource(session.Model)}. JSON cannot hold them; nothing was written.");
             var json = JsonSerializer.Serialize(new
             {
                 model = session.CheckpointDirectory,
@@ -45,6 +49,15 @@ static class LogitsCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The first parameter or buffer holding NaN/Inf (a LoRA tensor names its adapter), or the computation when all are finite.</summary>
+    static string NonFiniteSource(nn.Module model)
+    {
+        foreach (var (name, value) in model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(model.named_buffers()))
+            if (Checkpoints.FiniteValues.CountNonFinite(value) > 0)
+                return name.Contains(".lora_", StringComparison.Ordinal) ? $"from adapter tensor '{name}'" : $"from weight '{name}'";
+        return "though every weight is finite: the computation overflowed (try --dtype fp32)";
     }
 
     static object ToNested(Tensor t) =>

@@ -21,13 +21,16 @@ static class QuantizeCommand
         var type = new Option<string>("--quant-type") { Description = "nf4 (default) or fp4", DefaultValueFactory = _ => "nf4" };
         var dtype = CommonOptions.Dtype("bf16");
         dtype.Description = "Compute dtype recorded for the 4-bit layers, and the dtype the dense layers are saved in: bf16 (default) or fp32";
+        var device = CommonOptions.Device("cpu");
         var command = new Command("quantize", "Save a model with its linear layers in 4 bits (bitsandbytes NF4/FP4 format)")
         {
-            model, output, noDoubleQuant, blockSize, skip, type, dtype,
+            model, output, noDoubleQuant, blockSize, skip, type, dtype, device,
         };
         command.SetAction(parsed =>
         {
             var target = Path.GetFullPath(parsed.GetValue(output)!);
+            // A quantize killed mid-write left its temp folder beside the output.
+            Training.AtomicFile.CleanLeftoversBeside(target);
             if (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any()))
                 throw new ArgumentException($"--output '{target}' exists and is not an empty folder; give a new folder.");
             var computeDtype = CommonOptions.ParseDtype(parsed.GetValue(dtype));
@@ -45,7 +48,7 @@ static class QuantizeCommand
                 SkipModules = parsed.GetValue(skip) ?? [],
             };
             options.Validate();
-            using var session = ModelSession.Open(parsed.GetValue(model), adapters: null, use: null, "cpu", computeDtype, options);
+            using var session = ModelSession.Open(parsed.GetValue(model), adapters: null, use: null, parsed.GetValue(device)!, computeDtype, options);
             if (HfCheckpoint.Open(session.CheckpointDirectory).Config.ContainsKey("quantization_config"))
                 throw new ArgumentException($"'{session.CheckpointDirectory}' is already quantised (its config.json has quantization_config).");
             var layers = session.Model.named_modules().Where(m => m.module is Linear4Bit).Select(m => (Linear4Bit)m.module).ToList();

@@ -15,7 +15,7 @@ static class ReproduceCommand
     {
         var runFile = new Argument<string>("run.json") { Description = "The run.json of the run to repeat" };
         var output = new Option<string?>("--output") { Description = "Folder for the new run (default: <run folder>-reproduce-<time>); must be new or empty" };
-        var force = new Option<bool>("--force") { Description = "Run even when the recipe source or the data differ from what run.json recorded" };
+        var force = new Option<bool>("--force") { Description = "Run even when the recipe source, the data or the base model differ from what run.json recorded, or run.json lacks a record of them" };
         var device = CommonOptions.Device();
         var command = new Command("reproduce", "Repeat a recorded run (same recipe, overrides and seed) and compare its losses with the recorded ones")
         {
@@ -25,14 +25,9 @@ static class ReproduceCommand
         {
             var record = RunRecord.Read(parsed.GetValue(runFile)!);
             var entry = catalog.Find(record.RecipeName);
-            var problems = new List<string>();
-            var current = entry.Build(null).SourceSha256;
-            if (record.SourceSha256 is not null && current != record.SourceSha256)
-                problems.Add($"the recipe '{record.RecipeName}' source changed (run.json: {record.SourceSha256[..12]}…, this build: {current?[..Math.Min(12, current.Length)]}…)");
-            foreach (var file in record.ChangedDataFiles())
-                problems.Add(File.Exists(file) ? $"data file '{file}' changed since the run (SHA-256 differs)" : $"data file '{file}' no longer exists");
-            foreach (var file in record.ChangedStartAdapters())
-                problems.Add(File.Exists(file) ? $"starting adapter '{file}' changed since the run (SHA-256 differs)" : $"starting adapter '{file}' no longer exists");
+            // Every check before the rerun: the recorded losses must be readable, and what is not recorded cannot be trusted.
+            var recorded = record.RecordedLosses();
+            var problems = record.ReproduceProblems(entry.Build(null).SourceSha256);
             if (problems.Count > 0 && !parsed.GetValue(force))
             {
                 Console.Error.WriteLine($"error: cannot reproduce {record.RunFile}: {string.Join("; ", problems)}. Pass --force to run anyway.");
@@ -46,7 +41,6 @@ static class ReproduceCommand
             var overrides = record.Overrides.Where(o => o.Key != "training.output_dir").Append(new("training.output_dir", folder)).ToList();
             var report = entry.Run(new RecipeRunContext { Overrides = overrides, Device = parsed.GetValue(device)! });
 
-            var recorded = record.RecordedLosses();
             var compared = 0;
             foreach (var step in report.Training.Steps)
             {

@@ -46,9 +46,12 @@ static class TrainCommand
                 return 130; // as a shell reports a process Ctrl+C ended
             }
             PrintComparison(report.Before, report.Training.Evaluations.LastOrDefault());
-            var final = report.Training.Steps.Count > 0 ? report.Training.Steps[^1].Loss : double.NaN;
+            // A resumed run that was already complete trains no step: there is no final loss to print.
+            var final = report.Training.Steps.Count > 0
+                ? $"final loss {report.Training.Steps[^1].Loss.ToString("F4", CultureInfo.InvariantCulture)}"
+                : "no step trained in this run";
             Console.WriteLine($"{report.Recipe}: {report.AdaptersPlaced} adapters, {report.TrainingExamples} training examples, " +
-                $"{report.Training.FinalStep} steps, final loss {final.ToString("F4", CultureInfo.InvariantCulture)}");
+                $"{report.Training.FinalStep} steps, {final}");
             Console.WriteLine(report.Training.Message);
             Console.WriteLine($"outputs: {report.Training.OutputDirectory} (adapter/, checkpoint-best/, checkpoint-last/, metrics.jsonl, loss_curve.png, run.json)");
             return report.Training.Status == TrainingStatus.Completed ? 0 : 1;

@@ -24,6 +24,9 @@ public sealed record AdapterConfig
     /// <summary>Module names (suffixes or full paths), as PEFT lists them.</summary>
     public IReadOnlyList<string> TargetModules { get; init; } = [];
 
+    /// <summary>False when adapter_config.json has no target_modules (or null): then nothing narrows what the file holds.</summary>
+    public bool HasTargetModules { get; init; } = true;
+
     /// <summary>Set instead of <see cref="TargetModules"/> when the file holds a regular expression.</summary>
     public string? TargetModulesPattern { get; init; }
 
@@ -191,7 +194,8 @@ public sealed record AdapterConfig
         JsonObject json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            json = LastValueWins(document.RootElement) as JsonObject
                 ?? throw new CheckpointFormatException($"Adapter config '{path}' is not a JSON object.");
         }
         catch (JsonException e)
@@ -200,6 +204,24 @@ public sealed record AdapterConfig
         }
 
         return json;
+    }
+
+    /// <summary>A copy of <paramref name="element"/> in which a key given twice keeps its last value, as Python's json (PEFT's reader) does.</summary>
+    static JsonNode? LastValueWins(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var o = new JsonObject();
+                foreach (var p in element.EnumerateObject()) o[p.Name] = LastValueWins(p.Value);
+                return o;
+            case JsonValueKind.Array:
+                return new JsonArray([.. element.EnumerateArray().Select(LastValueWins)]);
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonNode.Parse(element.GetRawText());
+        }
     }
 
     /// <summary>
@@ -223,6 +245,7 @@ public sealed record AdapterConfig
             LoraDropout = Value<double>(json, "lora_dropout", path) ?? 0,
             TargetModules = target is JsonArray array ? Strings(array, "target_modules", path) : [],
             TargetModulesPattern = target is JsonValue v && v.TryGetValue<string>(out var s) ? s : null,
+            HasTargetModules = target is JsonArray || target is JsonValue { } tv && tv.TryGetValue<string>(out _),
             ExcludeModules = json["exclude_modules"] switch
             {
                 JsonArray excluded => Strings(excluded, "exclude_modules", path),

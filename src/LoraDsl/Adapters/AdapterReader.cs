@@ -37,7 +37,7 @@ public static partial class AdapterReader
         try
         {
             var plan = Plan(file, model, config, adapterName, tensors, metadata);
-            return Apply(model, config.OptionsFor("", adapterName), plan);
+            return Apply(model, config.OptionsFor("", adapterName), plan) with { UnusedTensors = plan.UnusedTensors };
         }
         finally
         {
@@ -51,7 +51,11 @@ public static partial class AdapterReader
     /// <summary>A plain parameter (modules_to_save, bias): the module that owns it and its name there.</summary>
     internal sealed record ParameterPlan(string ModulePath, string Name, Tensor Value);
 
-    internal sealed record LoadPlan(IReadOnlyList<ModulePlan> Modules, IReadOnlyList<ParameterPlan> Parameters);
+    internal sealed record LoadPlan(IReadOnlyList<ModulePlan> Modules, IReadOnlyList<ParameterPlan> Parameters)
+    {
+        /// <summary>File tensors of modules the config does not select.</summary>
+        public IReadOnlyList<string> UnusedTensors { get; init; } = [];
+    }
 
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_A|lora_B)(\.(?<adapter>[^.]+))?\.weight$")]
     private static partial Regex LoraWeightKey();
@@ -87,12 +91,19 @@ public static partial class AdapterReader
             else plain.Add((key, name, value));
         }
         if (lora.Count == 0) throw new AdapterMismatchException($"Adapter file '{file}' holds no LoRA tensors (*.lora_A.weight / *.lora_B.weight).");
-        CheckTargetModules(file, model, config);
+        var selects = SelectionOf(file, model, config);
 
         var slices = ReadSlices(file, metadata);
         var modules = new List<ModulePlan>();
+        var unused = new List<string>();
         foreach (var (path, parts) in lora)
         {
+            // PEFT adapts only what the config selects; tensors of other modules in the file are left unused.
+            if (!selects(path))
+            {
+                unused.AddRange(parts.Values.Select(p => p.Key).Order(StringComparer.Ordinal));
+                continue;
+            }
             var anyKey = parts.Values.First().Key;
             var baseLayer = BaseLayer(file, model, path, anyKey, adapterName);
             if (!parts.TryGetValue("lora_A", out var a) || !parts.TryGetValue("lora_B", out var b))
@@ -117,8 +128,11 @@ public static partial class AdapterReader
             modules.Add(new ModulePlan(path, options, ranges, a.Value, b.Value, extras));
         }
 
+        if (modules.Count == 0)
+            throw new AdapterMismatchException($"Adapter file '{file}': none of its LoRA tensors belongs to a module its {AdapterFiles.ConfigFile} selects " +
+                $"(target_modules, layers_to_transform, exclude_modules); the file holds {string.Join(", ", lora.Keys.Take(4))}{(lora.Count > 4 ? ", …" : "")}.");
         var parameters = plain.Select(p => PlanParameter(file, model, p.Key, p.Name, p.Value)).ToList();
-        return new LoadPlan(modules, parameters);
+        return new LoadPlan(modules, parameters) { UnusedTensors = unused };
     }
 
     /// <summary>A plain tensor (modules_to_save, a bias) matched to the model parameter it replaces.</summary>
@@ -192,31 +206,47 @@ public static partial class AdapterReader
         }
     }
 
-    /// <summary>Each target_modules entry (or the pattern) must name a module of the base model, as PEFT requires.</summary>
-    static void CheckTargetModules(string file, PretrainedModel model, AdapterConfig config)
+    /// <summary>
+    /// The modules the config selects, by PEFT's rule (<see cref="Dsl.PeftModuleMatch"/>): each target_modules entry must name a
+    /// module of the base model, and the selection as a whole (with layers_to_transform, exclude_modules) at least one,
+    /// else PEFT's "Target modules not found". A config without target_modules selects every module the file holds.
+    /// </summary>
+    static Func<string, bool> SelectionOf(string file, PretrainedModel model, AdapterConfig config)
     {
         var configFile = Path.Combine(Path.GetDirectoryName(file)!, AdapterFiles.ConfigFile);
+        if (!config.HasTargetModules) return _ => true;
         var names = model.named_modules().Select(m => m.name).Where(n => n.Length > 0).ToList();
+        Regex? regex = null;
         if (config.TargetModulesPattern is { } pattern)
         {
-            Regex regex;
             try
             {
-                regex = new Regex($"^(?:{pattern})$", RegexOptions.None, TimeSpan.FromSeconds(1));
+                regex = Dsl.PeftModuleMatch.FullMatch(pattern);
             }
             catch (ArgumentException e)
             {
                 throw new AdapterMismatchException($"Adapter config '{configFile}': target_modules '{pattern}' is not a valid regular expression: {e.Message}");
             }
-            if (!names.Any(regex.IsMatch))
-                throw new AdapterMismatchException($"Adapter config '{configFile}': target_modules '{pattern}' matches no module of {model.GetType().Name}.");
-            return;
         }
-        var unmatched = config.TargetModules.Where(t => !names.Any(n => n == t || n.EndsWith("." + t, StringComparison.Ordinal))).ToList();
-        if (unmatched.Count > 0)
-            throw new AdapterMismatchException(
-                $"Adapter config '{configFile}': target_modules {string.Join(", ", unmatched.Select(t => $"'{t}'"))} match no module of {model.GetType().Name} " +
-                "(this adapter was made for another model, or the name is misspelled).");
+        else
+        {
+            var unmatched = config.TargetModules.Where(t => !names.Any(n => Dsl.PeftModuleMatch.IsNamed(n, t))).ToList();
+            if (unmatched.Count > 0)
+                throw new AdapterMismatchException(
+                    $"Adapter config '{configFile}': target_modules {string.Join(", ", unmatched.Select(t => $"'{t}'"))} match no module of {model.GetType().Name} " +
+                    "(this adapter was made for another model, or the name is misspelled).");
+        }
+        bool Selects(string path) => Dsl.PeftModuleMatch.Selects(path, config.TargetModules, regex, config.LayersToTransform, config.LayersPattern, config.ExcludeModules);
+        if (!names.Any(Selects))
+        {
+            var target = regex is null ? $"[{string.Join(", ", config.TargetModules.Select(t => $"'{t}'"))}]" : $"'{config.TargetModulesPattern}'";
+            var narrowed = (config.LayersToTransform is { Count: > 0 } layers ? $", layers_to_transform [{string.Join(", ", layers)}]" : "")
+                + (config.LayersPattern is { } lp ? $", layers_pattern '{lp}'" : "")
+                + (config.ExcludeModules is { Count: > 0 } ex ? $", exclude_modules [{string.Join(", ", ex)}]" : "");
+            throw new AdapterMismatchException($"Adapter config '{configFile}': Target modules {target}{narrowed} not found in the base model " +
+                $"{model.GetType().Name}: the selection adapts no module. Check target_modules and layers_to_transform against the model's module names.");
+        }
+        return Selects;
     }
 
     internal static void ExpectShape(string file, string key, Tensor value, long[] expected, string path, LoraBaseLayer baseLayer, int rank)
@@ -283,6 +313,9 @@ public static partial class AdapterReader
     {
         // SafetensorsFile validates the header and every tensor's extent before reading.
         var safetensors = SafetensorsFile.Open(file);
-        return (safetensors.ReadAll(), new Dictionary<string, string>(safetensors.Metadata));
+        var tensors = safetensors.ReadAll();
+        // A NaN/Inf weight would load, merge and train into NaN outputs with no word of where it came from.
+        foreach (var (name, tensor) in tensors) FiniteValues.Require(tensor, name, file);
+        return (tensors, new Dictionary<string, string>(safetensors.Metadata));
     }
 }

@@ -97,11 +97,11 @@ public static class AdapterWriter
         // One module reads best as its own path.
         if (adapted.Count == 1) return new TargetModuleSelection([.. adapted]);
 
-        if (TargetModuleSelection.LayerOf(adapted.First()) is { Pattern: var pattern }
-            && adapted.Select(TargetModuleSelection.LayerOf).ToList() is var layers && layers.All(l => l?.Pattern == pattern))
+        if (Dsl.PeftModuleMatch.LayerOf(adapted.First()) is { Pattern: var pattern }
+            && adapted.Select(Dsl.PeftModuleMatch.LayerOf).ToList() is var layers && layers.All(l => l?.Pattern == pattern))
         {
             var indices = layers.Select(l => l!.Value.Index).Distinct().Order().ToList();
-            var inLayers = selected.Where(p => TargetModuleSelection.LayerOf(p) is { } l && l.Pattern == pattern && indices.Contains(l.Index));
+            var inLayers = selected.Where(p => Dsl.PeftModuleMatch.LayerOf(p) is { } l && l.Pattern == pattern && indices.Contains(l.Index));
             if (inLayers.ToHashSet(StringComparer.Ordinal).SetEquals(adapted))
                 return new TargetModuleSelection(suffixes) { LayersToTransform = indices, LayersPattern = pattern };
         }

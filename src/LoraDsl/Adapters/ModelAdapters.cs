@@ -162,7 +162,7 @@ public sealed partial class ModelAdapters
     public void Merge(params string[] names)
     {
         RequireExisting(names);
-        TiedWeightMerge.Require(Model, names);
+        TiedWeightMerge.Untie(Model, names);
         foreach (var (_, layer) in Layers())
         {
             var here = names.Length == 0 ? [.. layer.ActiveAdapters] : names.Where(layer.Adapters.ContainsKey).ToArray();

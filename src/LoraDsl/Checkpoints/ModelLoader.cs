@@ -27,7 +27,10 @@ public static class ModelLoader
         try
         {
             // A 4-bit folder is rebuilt from its codes; a dense one is quantised after the copy if asked.
-            if (prequantized) PrequantizedWeights.Attach(model, tensors, architecture, options.Quantization?.ComputeDtype ?? options.ComputeDtype);
+            // A config that says 4-bit over dense weights is contradictory: `quantize` would call it quantised, loading would not.
+            if (prequantized && PrequantizedWeights.Attach(model, tensors, architecture, options.Quantization?.ComputeDtype ?? options.ComputeDtype).Count == 0)
+                throw new CheckpointFormatException($"'{checkpoint.ConfigPath}' declares a bitsandbytes 4-bit {BitsAndBytesConfig.Field}, but the weights of " +
+                    $"'{directory}' hold no 4-bit layer (no packed uint8 weight, no quant_state): remove {BitsAndBytesConfig.Field} from config.json to load it as a dense model, or use the folder `quantize` wrote.");
             report = CheckpointWeights.CopyInto(model, tensors, architecture, options.RejectUnexpectedTensors);
             if (!prequantized && options.Quantization is { } quantization) ModelQuantizer.Quantize(model, quantization);
             model.eval();

@@ -28,10 +28,22 @@ public sealed class Batch : IDisposable
 
     public int Size { get; }
 
+    /// <summary>Packed rows: each token's example (1, 2, …; 0 on padding), int64 [batch, seq]; null when no row is packed.</summary>
+    public Tensor? PackedSegments { get; init; }
+
+    /// <summary>Packed rows: positions restarting at 0 for each example, int64 [batch, seq]; null when no row is packed.</summary>
+    public Tensor? PositionIds { get; init; }
+
+    /// <summary>The model inputs of this batch (borrowed tensors: the batch still owns them).</summary>
+    public Models.ModelInputs Inputs() =>
+        new(InputIds) { AttentionMask = AttentionMask, PackedSegments = PackedSegments, PositionIds = PositionIds };
+
     public void Dispose()
     {
         InputIds.Dispose();
         AttentionMask.Dispose();
         Labels.Dispose();
+        PackedSegments?.Dispose();
+        PositionIds?.Dispose();
     }
 }

@@ -8,8 +8,15 @@ internal static class ClassificationEncoder
     /// <summary>Label names in index order: the given ones, or the sorted distinct values (numerically when all are integers).</summary>
     public static IReadOnlyList<string> ResolveLabels(IEnumerable<DataRecord> records, DataOptions options)
     {
-        if (options.Labels is { Count: > 0 } given) return given;
+        if (options.Labels is { Count: > 0 } given)
+            return given.Count >= 2 ? given
+                : throw new DataFormatException(string.Join(", ", options.Files), $"data.labels names one class ('{given[0]}'); classification needs at least two.");
         var values = records.Select(r => r.Require(options.LabelField).Trim()).Distinct(StringComparer.Ordinal).ToList();
+        // One class would train to loss 0 and "100 % accuracy" while learning nothing.
+        if (values.Count < 2)
+            throw new DataFormatException(string.Join(", ", options.Files), values.Count == 0
+                ? $"no records with a '{options.LabelField}' label; classification needs at least two classes."
+                : $"every record has the label '{values[0]}' (field '{options.LabelField}'); classification needs at least two classes. Add records of the other classes or set data.labels.");
         return values.All(v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             ? [.. values.OrderBy(v => long.Parse(v, CultureInfo.InvariantCulture))]
             : [.. values.Order(StringComparer.Ordinal)];

@@ -27,6 +27,9 @@ public sealed record DataOptions
 
     public double ValidationFraction { get; init; } = 0.1;
 
+    /// <summary>Pack several examples into each training row of MaxTokens (each attends only to itself); instruction and chat data.</summary>
+    public bool Packing { get; init; }
+
     /// <summary>Use at most this many records (after the seeded shuffle); null = all.</summary>
     public int? MaxRecords { get; init; }
     public int Seed { get; init; } = 42;

@@ -17,7 +17,9 @@ public sealed class DataRecord
     /// <summary>The field's value; a missing, null or blank field is a <see cref="DataFormatException"/>.</summary>
     public string Require(string field)
     {
-        if (!Fields.TryGetValue(field, out var value) || value is null)
+        if (Fields.TryGetValue(field, out var value) && value is null)
+            throw new DataFormatException(FilePath, Line, $"field '{field}' is null; give it a text value.");
+        if (value is null)
             throw new DataFormatException(FilePath, Line, $"missing field '{field}' (fields present: {string.Join(", ", Fields.Keys)}).");
         if (string.IsNullOrWhiteSpace(value))
             throw new DataFormatException(FilePath, Line, $"field '{field}' is empty.");

@@ -71,6 +71,7 @@ public static class DatasetBuilder
         }
         var trainExamples = Encode(train);
         var validationExamples = Encode(validation);
+        if (options.Packing) trainExamples = [.. ExamplePacker.Pack(trainExamples, options.MaxTokens)];
         return new PreparedDataset
         {
             Task = options.Task,

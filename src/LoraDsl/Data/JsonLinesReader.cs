@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace LoraDsl.Data;
@@ -8,12 +9,40 @@ internal static class JsonLinesReader
     public static IEnumerable<DataRecord> Read(string path)
     {
         var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        // Strict UTF-8: a bad byte is an error naming where it is, not a silent U+FFFD in the training text.
+        using var reader = new StreamReader(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+        while (true)
         {
+            string? line;
+            try
+            {
+                line = reader.ReadLine();
+            }
+            catch (DecoderFallbackException)
+            {
+                throw InvalidUtf8(path);
+            }
+            if (line is null) yield break;
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             yield return Parse(line, path, lineNumber);
         }
+    }
+
+    /// <summary>The error for the first byte of <paramref name="path"/> that is not valid UTF-8, with its line and byte offset.</summary>
+    static DataFormatException InvalidUtf8(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var offset = 0;
+        var line = 1;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes.AsSpan(offset), out var rune, out var consumed) != System.Buffers.OperationStatus.Done)
+                return new DataFormatException(path, line, $"invalid UTF-8 at byte offset {offset} (byte 0x{bytes[offset]:X2}); save the file as UTF-8.");
+            if (rune.Value == '\n') line++;
+            offset += consumed;
+        }
+        return new DataFormatException(path, "is not valid UTF-8; save the file as UTF-8.");
     }
 
     static DataRecord Parse(string line, string path, int lineNumber)

@@ -7,6 +7,12 @@ namespace LoraDsl.Data;
 /// </summary>
 public sealed record TokenizedExample(int[] InputIds, int[] Labels)
 {
+    /// <summary>
+    /// For a row packed from several examples: each token's example, 1, 2, … in order; null for a row of one example.
+    /// Tokens attend only within their example and positions restart at 0 at each (see <see cref="ExamplePacker"/>).
+    /// </summary>
+    public int[]? Segments { get; init; }
+
     /// <summary>PyTorch's cross-entropy ignore_index.</summary>
     public const int IgnoreIndex = -100;
 }

@@ -59,6 +59,7 @@ public static class RecipeSettingCatalog
         new SettingInfo("data.max_tokens", "Data", "MaxTokens", SettingKind.Integer, "Truncate (classification, instructions) or pack (causal LM) to this many tokens.").Positive(),
         new SettingInfo("data.validation_fraction", "Data", "ValidationFraction", SettingKind.Number, "Share of the examples held out for evaluation.")
             .AtLeast(0, "no validation split: the training loop has no evaluation and no best checkpoint").Below(1),
+        new SettingInfo("data.packing", "Data", "Packing", SettingKind.Boolean, "Pack several instruction or chat examples per training row, each attending only to itself."),
         new SettingInfo("data.max_records", "Data", "MaxRecords", SettingKind.Integer, "Use at most this many records (after the seeded shuffle).").Positive(),
         new SettingInfo("data.seed", "Data", "Seed", SettingKind.Integer, "Seed of the shuffle and the validation split."),
 

@@ -26,9 +26,8 @@ public static class TargetRules
     public static bool IsInAllLinear(string kind, IEnumerable<string> roles) =>
         kind != "Embedding" && !roles.Contains("Head") && !roles.Contains("Classifier");
 
-    /// <summary>PEFT's rule for a string target: the module path equals it or ends with "." + it.</summary>
-    public static bool MatchesPath(string pathTemplate, string target) =>
-        pathTemplate == target || pathTemplate.EndsWith("." + target, StringComparison.Ordinal);
+    /// <summary>PEFT's rule for a string target (<see cref="PeftModuleMatch.IsNamed"/>): the module path equals it or ends with "." + it.</summary>
+    public static bool MatchesPath(string pathTemplate, string target) => PeftModuleMatch.IsNamed(pathTemplate, target);
 
     /// <summary>Position of a role name in <see cref="RoleOrder"/>.</summary>
     public static int RoleIndex(string role)

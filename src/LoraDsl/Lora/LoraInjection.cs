@@ -4,4 +4,7 @@ namespace LoraDsl.Lora;
 public sealed record LoraInjection(LoraOptions Options, IReadOnlyList<AdaptedModule> Modules, IReadOnlyList<string> ModulesToSave)
 {
     public string AdapterName => Options.AdapterName;
+
+    /// <summary>Tensors of the adapter file that were not loaded: their modules are not selected by its adapter_config.json.</summary>
+    public IReadOnlyList<string> UnusedTensors { get; init; } = [];
 }

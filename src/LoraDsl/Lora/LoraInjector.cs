@@ -58,12 +58,12 @@ public static class LoraInjector
 
     /// <summary>
     /// Merges every wrapper's active adapters into its base weight and puts the plain base module back
-    /// (PEFT's merge_and_unload). Returns the paths that were unwrapped. An adapted embedding tied to the head is refused
-    /// before anything changes (<see cref="TiedWeightMerge"/>).
+    /// (PEFT's merge_and_unload). Returns the paths that were unwrapped. An adapted embedding or head tied to the other is
+    /// untied first, so the merged model computes what the adapter did (<see cref="TiedWeightMerge"/>).
     /// </summary>
     public static IReadOnlyList<string> MergeAndUnload(nn.Module model)
     {
-        TiedWeightMerge.Require(model);
+        TiedWeightMerge.Untie(model);
         var wrapped = model.named_modules().Where(m => m.module is LoraLinear).Select(m => m.name).ToList();
         foreach (var path in wrapped)
             ModuleSurgery.Replace(model, path, old => ((LoraLinear)old).MergeAndUnwrap());
@@ -93,7 +93,7 @@ public static class LoraInjector
         if (ModuleSurgery.Exists(model, name)) return [name];
         var matches = model.named_modules()
             .Select(m => m.name)
-            .Where(path => path.EndsWith("." + name, StringComparison.Ordinal))
+            .Where(path => Dsl.PeftModuleMatch.IsNamed(path, name))
             .ToList();
         return matches.Count > 0 ? matches
             : throw new ModuleNotFoundException($"modules_to_save entry '{name}' matches no module of {model.GetType().Name}.");

@@ -29,11 +29,14 @@ internal static class CausalMask
     /// The SDPA mask [batch, 1, query, past + query], or null when plain causal attention
     /// (<c>is_causal</c> with no past) or no mask at all (one new token, no padding, no window) does.
     /// </summary>
-    public static (Tensor? Mask, bool IsCausal) Build(long batch, long queryLength, long pastLength, Tensor? paddingMask, int? slidingWindow, Device device)
+    public static (Tensor? Mask, bool IsCausal) Build(long batch, long queryLength, long pastLength, Tensor? paddingMask, int? slidingWindow, Device device,
+        Tensor? packedSegments = null)
     {
         var total = pastLength + queryLength;
         var windowMatters = slidingWindow is { } w && total > w;
-        if (paddingMask is null && !windowMatters)
+        if (packedSegments is not null && pastLength > 0)
+            throw new ArgumentException("Packed rows (several examples per row) cannot be decoded with a KV cache.");
+        if (paddingMask is null && !windowMatters && packedSegments is null)
         {
             if (pastLength == 0) return (null, queryLength > 1);
             if (queryLength == 1) return (null, false);
@@ -49,6 +52,13 @@ internal static class CausalMask
             allowed = allowed.logical_and_(inWindow);
         }
         var mask = allowed.unsqueeze(0).unsqueeze(0).expand(batch, 1, queryLength, total);
+        if (packedSegments is not null)
+        {
+            // Block-diagonal: a token of a packed row sees only earlier tokens of its own example.
+            var segments = packedSegments.to(device);
+            using var same = segments.unsqueeze(2).eq(segments.unsqueeze(1)).unsqueeze(1);
+            mask = mask.logical_and(same);
+        }
         if (paddingMask is not null)
         {
             mask = mask.logical_and(paddingMask.unsqueeze(1).unsqueeze(1));

@@ -14,6 +14,15 @@ public sealed class ModelInputs
     /// <summary>1 for real tokens, 0 for padding, [batch, seq]; null means all real.</summary>
     public Tensor? AttentionMask { get; init; }
 
+    /// <summary>
+    /// Packed rows: each token's example (1, 2, …; 0 on padding), [batch, seq]. Attention stays inside an example;
+    /// null means one example per row.
+    /// </summary>
+    public Tensor? PackedSegments { get; init; }
+
+    /// <summary>Position ids [batch, seq] given by the caller (restarting per packed example); null = computed from the mask.</summary>
+    public Tensor? PositionIds { get; init; }
+
     /// <summary>BERT segment ids [batch, seq]; null means all zeros.</summary>
     public Tensor? TokenTypeIds { get; init; }
 

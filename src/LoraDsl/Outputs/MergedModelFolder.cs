@@ -29,6 +29,8 @@ public static class MergedModelFolder
     {
         var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
         if (File.Exists(output)) throw new OutputFolderException(output, "is a file; --output must be a folder.");
+        // An earlier merge or quantize killed mid-write left its temp folder (up to the model's size) beside the output.
+        AtomicFile.CleanLeftoversBeside(output);
         foreach (var input in inputs.Append(Environment.CurrentDirectory))
         {
             var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(input));

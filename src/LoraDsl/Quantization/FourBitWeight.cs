@@ -184,6 +184,8 @@ sealed class FourBitWeight : IDisposable
             if (json["nested_offset"] is not JsonValue o || !o.TryGetValue<double>(out var offsetValue))
                 throw new CheckpointFormatException($"Tensor '{state.Name}' in '{file}' has no number 'nested_offset'.");
             offset = (float)offsetValue;
+            if (!float.IsFinite(offset))
+                throw new CheckpointFormatException($"Tensor '{state.Name}' in '{file}': nested_offset {offsetValue} is not a finite number.");
             nestedAbsmax = Required(read, key + NestedAbsmaxSuffix, file, ScalarType.Float32, (blocks + nestedBlockSize - 1) / nestedBlockSize,
                 $"one absmax per {nestedBlockSize} block absmax values");
             nestedMap = Required(read, key + NestedQuantMapSuffix, file, ScalarType.Float32, 256, "the 256 dynamic-map values");
@@ -252,6 +254,7 @@ sealed class FourBitWeight : IDisposable
         if (t.dtype != dtype || t.NumberOfElements != count)
             throw new CheckpointFormatException(
                 $"Tensor '{name}' in '{file}' is {t.dtype} [{string.Join(", ", t.shape)}] but must be {dtype} with {count} values ({meaning}).");
+        Checkpoints.FiniteValues.Require(t, name, file);
         return t;
     }
 

@@ -35,7 +35,7 @@ static class ModelQuantizer
 
     /// <summary>transformers' rule: an entry names a module or any module under it, matched on whole dotted segments.</summary>
     public static bool IsSkipped(string path, IReadOnlyList<string> skip) =>
-        skip.Any(s => path == s || path.EndsWith("." + s, StringComparison.Ordinal) || path.StartsWith(s + ".", StringComparison.Ordinal)
+        skip.Any(s => Dsl.PeftModuleMatch.IsNamed(path, s) || path.StartsWith(s + ".", StringComparison.Ordinal)
             || path.Contains("." + s + ".", StringComparison.Ordinal));
 
     /// <summary>

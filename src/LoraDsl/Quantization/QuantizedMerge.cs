@@ -18,7 +18,7 @@ public static class QuantizedMerge
     /// </summary>
     public static IReadOnlyList<string> MergeToDense(PretrainedModel model, ScalarType dtype)
     {
-        TiedWeightMerge.Require(model);
+        TiedWeightMerge.Untie(model);
         var wrapped = model.named_modules().Where(m => m.module is LoraLinear { Base.Module: Linear4Bit }).Select(m => m.name).ToList();
         using (no_grad())
             foreach (var path in wrapped)
@@ -46,7 +46,7 @@ public static class QuantizedMerge
     /// </summary>
     public static FourBitMergeReport MergeIntoFourBit(PretrainedModel model)
     {
-        TiedWeightMerge.Require(model);
+        TiedWeightMerge.Untie(model);
         var layers = model.named_modules().Where(m => m.module is LoraLinear).Select(m => (LoraLinear)m.module).ToList();
         double maxError = 0, maxWeight = 0;
         var requantised = 0;

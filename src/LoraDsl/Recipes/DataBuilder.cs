@@ -39,6 +39,9 @@ public sealed class DataBuilder
 
     public DataBuilder MaxTokens(int tokens) => Set(o => o with { MaxTokens = tokens });
 
+    /// <summary>Several examples per training row, each attending only to itself (positions restart per example).</summary>
+    public DataBuilder Packing(bool enabled = true) => Set(o => o with { Packing = enabled });
+
     public DataBuilder ValidationFraction(double fraction) => Set(o => o with { ValidationFraction = fraction });
 
     public DataBuilder MaxRecords(int records) => Set(o => o with { MaxRecords = records });

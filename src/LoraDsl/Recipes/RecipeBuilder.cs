@@ -79,6 +79,17 @@ public sealed class RecipeBuilder
         return this;
     }
 
+    /// <summary>
+    /// The server that will load the adapter, e.g. <c>r.ServeWith(Server.Vllm(maxLoraRank: 16))</c>: a recipe whose adapter that
+    /// server could not load (DoRA, a rank above the limit, modules_to_save, embedding LoRA, ...) is a compile error (LORA030)
+    /// and, after <c>--set</c> overrides, a <see cref="RecipeValidationException"/> before training.
+    /// </summary>
+    public RecipeBuilder ServeWith(Server server)
+    {
+        Draft = Draft with { ServeWith = server };
+        return this;
+    }
+
     /// <summary>Sets one setting by its <c>--set</c> key (what a <c>[Setting("training.lr", "1e-3")]</c> attribute becomes).</summary>
     public RecipeBuilder Set(string key, string value)
     {

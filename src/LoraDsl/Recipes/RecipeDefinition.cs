@@ -40,6 +40,9 @@ public sealed record RecipeDefinition(
     /// <summary>The saved adapter(s) the recipe's adapters start from (continue training, or a combination); null = fresh adapters.</summary>
     public Adapters.Start.AdapterStart? Start { get; init; }
 
+    /// <summary>The server the adapter is for (<see cref="RecipeBuilder.ServeWith"/>); null: not checked against any.</summary>
+    public Server? ServeWith { get; init; }
+
     /// <summary>SHA-256 of the recipe's C# source file, emitted by the generator; null for definitions built by hand.</summary>
     public string? SourceSha256 { get; init; }
 
@@ -129,7 +132,29 @@ public sealed record RecipeDefinition(
         var plan = Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
         foreach (var embedding in plan.Modules.Where(m => m.Kind == ModuleKind.Embedding))
             CheckPlainLora(embedding);
+        CheckServer(plan);
         return warnings;
+    }
+
+    // The compile-time LORA030's table (ServingRules), for what overrides make of a recipe served with ServeWith.
+    void CheckServer(TargetPlan plan)
+    {
+        if (ServeWith is not { } server) return;
+        var adapter = new ServedAdapter
+        {
+            PeftType = UseAdaLora ? "ADALORA" : "LORA",
+            Rank = UseAdaLora ? AdaLora.InitR : Lora.Rank,
+            UseDora = Lora.UseDora,
+            UseRsLora = Lora.UseRsLora,
+            Bias = ChoiceSpelling.Of(Lora.Bias.ToString()),
+            ModulesToSave = Lora.ModulesToSave,
+            EmbeddingModules = [.. plan.Modules.Where(m => m.Kind == ModuleKind.Embedding).Select(m => m.Name)],
+            ModuleNames = [.. plan.Modules.Select(m => m.Name)],
+        };
+        var findings = ServingRules.Check(server.Name, adapter, server.MaxLoraRank);
+        if (findings.Count > 0)
+            throw new RecipeValidationException($"Recipe '{Name}' is served with {server}, which cannot load its adapter:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, findings.Select(f => "  " + f.Message)));
     }
 
     // Embedding LoRA is plain (PEFT's lora.Embedding): the compile-time LORA029's rules, for what overrides make of a recipe.

@@ -74,6 +74,98 @@ public static class SentencePieceModelFile
         }
     }
 
+    /// <summary>
+    /// Reads the pieces of a SentencePiece <c>tokenizer.model</c> in id order (piece, score, ModelProto type: 1 normal,
+    /// 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte) and whether the normalizer adds a dummy "▁" prefix.
+    /// </summary>
+    internal static (IReadOnlyList<(string Piece, float Score, int Type)> Pieces, bool AddDummyPrefix) Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var pieces = new List<(string, float, int)>();
+        var addDummyPrefix = true;
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            var (field, wire) = ReadTag(bytes, ref at);
+            if (field == 1 && wire == 2)
+            {
+                var end = ReadLength(bytes, ref at);
+                string piece = "";
+                float score = 0;
+                var type = Normal;
+                while (at < end)
+                {
+                    var (f, w) = ReadTag(bytes, ref at);
+                    if (f == 1 && w == 2)
+                    {
+                        var stop = ReadLength(bytes, ref at);
+                        piece = Encoding.UTF8.GetString(bytes, at, stop - at);
+                        at = stop;
+                    }
+                    else if (f == 2 && w == 5)
+                    {
+                        score = BitConverter.ToSingle(bytes, at);
+                        at += 4;
+                    }
+                    else if (f == 3 && w == 0) type = (int)ReadVarint(bytes, ref at);
+                    else Skip(bytes, ref at, w);
+                }
+                pieces.Add((piece, score, type));
+            }
+            else if (field == 3 && wire == 2)
+            {
+                var end = ReadLength(bytes, ref at);
+                while (at < end)
+                {
+                    var (f, w) = ReadTag(bytes, ref at);
+                    if (f == 3 && w == 0) addDummyPrefix = ReadVarint(bytes, ref at) != 0;
+                    else Skip(bytes, ref at, w);
+                }
+            }
+            else Skip(bytes, ref at, wire);
+        }
+        if (pieces.Count == 0) throw new TokenizerFormatException($"SentencePiece model '{path}' has no pieces.");
+        return (pieces, addDummyPrefix);
+    }
+
+    static (int Field, int Wire) ReadTag(byte[] bytes, ref int at)
+    {
+        var tag = ReadVarint(bytes, ref at);
+        return ((int)(tag >> 3), (int)(tag & 7));
+    }
+
+    static int ReadLength(byte[] bytes, ref int at)
+    {
+        var length = (long)ReadVarint(bytes, ref at);
+        if (length < 0 || at + length > bytes.Length) throw new TokenizerFormatException("SentencePiece model is truncated.");
+        return at + (int)length;
+    }
+
+    static ulong ReadVarint(byte[] bytes, ref int at)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (at >= bytes.Length) throw new TokenizerFormatException("SentencePiece model is truncated.");
+            var b = bytes[at++];
+            value |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80) return value;
+        }
+        throw new TokenizerFormatException("SentencePiece model has a malformed varint.");
+    }
+
+    static void Skip(byte[] bytes, ref int at, int wire)
+    {
+        switch (wire)
+        {
+            case 0: ReadVarint(bytes, ref at); break;
+            case 1: at += 8; break;
+            case 2: at = ReadLength(bytes, ref at); break;
+            case 5: at += 4; break;
+            default: throw new TokenizerFormatException($"SentencePiece model has an unknown protobuf wire type {wire}.");
+        }
+    }
+
     static void Tag(Stream s, int field, int wireType) => Varint(s, (ulong)((field << 3) | wireType));
 
     static void Bytes(Stream s, int field, byte[] bytes)

@@ -51,6 +51,29 @@ internal static class AtomicFile
     }
 
     /// <summary>
+    /// Removes what a killed <see cref="WriteDirectory"/> (or another temp-and-rename write) of <paramref name="target"/> left
+    /// beside it: <c>.name.&lt;guid&gt;.tmp</c> entries are deleted; a <c>.name.&lt;guid&gt;.old</c> folder is renamed back
+    /// when the target is missing, else deleted. Only names of this exact pattern are touched.
+    /// </summary>
+    public static void CleanLeftoversBeside(string target)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target));
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null || !Directory.Exists(parent)) return;
+        var pattern = new System.Text.RegularExpressions.Regex(
+            $@"^\.{System.Text.RegularExpressions.Regex.Escape(Path.GetFileName(full))}\.[0-9a-f]{{32}}\.(?<kind>tmp|old)$");
+        foreach (var entry in Directory.EnumerateFileSystemEntries(parent).ToList())
+        {
+            var match = pattern.Match(Path.GetFileName(entry));
+            if (!match.Success) continue;
+            var isDirectory = Directory.Exists(entry);
+            if (match.Groups["kind"].Value == "old" && isDirectory && !Directory.Exists(full)) Directory.Move(entry, full);
+            else if (isDirectory) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
+    }
+
+    /// <summary>
     /// The folder itself, or, when a crash struck between the two renames of <see cref="WriteDirectory"/>,
     /// the previous version left aside; null when neither exists.
     /// </summary>

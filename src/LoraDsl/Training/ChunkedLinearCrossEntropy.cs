@@ -34,9 +34,17 @@ public static class ChunkedLinearCrossEntropy
         var y = targets.reshape(-1).to(h.device);
         if (y.shape[0] != h.shape[0])
             throw new ArgumentException($"{y.shape[0]} targets for {h.shape[0]} hidden rows.");
-        var tokens = h.shape[0];
         var counted = y.ne(TokenizedExample.IgnoreIndex);
         var count = Native.HostMemory.Item<long>(counted.sum());
+        if (count < h.shape[0])
+        {
+            // Only trained rows reach the head: prompt, padding and masked turns never cost a [rows, vocab] block.
+            var trained = counted.nonzero().squeeze(1);
+            h = h.index_select(0, trained);
+            y = y.index_select(0, trained);
+            counted = y.ne(TokenizedExample.IgnoreIndex);
+        }
+        var tokens = h.shape[0];
         var scale = reduction == nn.Reduction.Mean ? 1.0 / count : 1.0; // mean over nothing is NaN, as in PyTorch
         var hiddenNeedsGrad = is_grad_enabled() && h.requires_grad;
         var weightNeedsGrad = is_grad_enabled() && weight.requires_grad;

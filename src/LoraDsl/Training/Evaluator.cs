@@ -34,7 +34,7 @@ public static class Evaluator
                 var chunk = chunks[b];
                 using var scope = NewDisposeScope();
                 using var batch = BatchCollator.Collate(chunk, data.Task, data.PadId, device);
-                var inputs = new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask };
+                var inputs = batch.Inputs();
                 // Classification needs the logits for its scores; a language model's loss never builds them.
                 var logits = task == ModelTask.SequenceClassification ? model.Forward(inputs) : null;
                 var (sum, n) = logits is null

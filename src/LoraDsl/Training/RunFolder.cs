@@ -23,13 +23,21 @@ public static partial class RunFolder
     {
         var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
         if (File.Exists(output)) throw new OutputFolderException(output, "is a file; the run's output must be a folder.");
-        if (OutputMarker.IsNewOrEmpty(output))
+        var isRun = IsLoraDslRun(output);
+        if (!OutputMarker.IsNewOrEmpty(output) && !isRun)
+            throw new OutputFolderException(output, resumeFrom is not null
+                ? "holds files that are not a LoraDsl run; resume into the run's own folder or a new one."
+                : "holds files that are not a LoraDsl run; a run starts only in a new or empty folder. Choose another output folder.");
+        // Claim first, decide after: a second run started at the same moment fails on the lock, not on a half-written folder.
+        Directory.CreateDirectory(output);
+        RunFolderLock.Acquire(output);
+        var empty = Directory.EnumerateFileSystemEntries(output).All(e => Path.GetFileName(e) == RunFolderLock.FileName);
+        if (empty || (resumeFrom is null && IsUnstarted(output)))
         {
-            Directory.CreateDirectory(output);
+            foreach (var file in Directory.EnumerateFiles(output).Where(f => Path.GetFileName(f) != RunFolderLock.FileName)) File.Delete(file);
             OutputMarker.Write(output, OutputKind.Run);
             return output;
         }
-        var isRun = IsLoraDslRun(output);
         if (resumeFrom is not null)
         {
             var checkpoint = Path.GetFullPath(resumeFrom);
@@ -54,6 +62,7 @@ public static partial class RunFolder
         var aside = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.old");
         Directory.Move(output, aside);
         Directory.CreateDirectory(output);
+        RunFolderLock.Acquire(output);
         OutputMarker.Write(output, OutputKind.Run);
         Directory.Delete(aside, recursive: true);
         return output;
@@ -69,7 +78,7 @@ public static partial class RunFolder
     /// <summary>A folder with LoraDsl's run marker, or (runs written before the marker existed) a run.json that LoraDsl wrote.</summary>
     public static bool IsLoraDslRun(string folder)
     {
-        if (OutputMarker.Read(folder) == OutputKind.Run) return true;
+        if (OutputMarker.Read(folder) == OutputKind.Run || File.Exists(Path.Combine(folder, RunFolderLock.FileName))) return true;
         var manifest = Path.Combine(folder, RunManifest.FileName);
         if (!File.Exists(manifest)) return false;
         try
@@ -80,6 +89,22 @@ public static partial class RunFolder
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// A folder of a run that did no step (it failed while loading, or was killed before step 1): only the marker,
+    /// the lock, run.json, metrics without a training record, and temp leftovers. It is free to reuse.
+    /// </summary>
+    static bool IsUnstarted(string folder)
+    {
+        string[] own = [OutputMarker.FileName, RunFolderLock.FileName, RunManifest.FileName, MetricsFileWriter.JsonLinesFile, MetricsFileWriter.CsvFile];
+        foreach (var entry in Directory.EnumerateFileSystemEntries(folder))
+        {
+            var name = Path.GetFileName(entry);
+            if (Directory.Exists(entry) || !(own.Contains(name) || Leftover().IsMatch(name))) return false;
+        }
+        var metrics = Path.Combine(folder, MetricsFileWriter.JsonLinesFile);
+        return !File.Exists(metrics) || !File.ReadLines(metrics).Any(l => l.Contains("\"kind\":\"train\"", StringComparison.Ordinal));
     }
 
     /// <summary>

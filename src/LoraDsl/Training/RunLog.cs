@@ -95,7 +95,10 @@ public sealed class RunLog : IDisposable
     /// <summary>Writes the loss curve and tells the observers how the run ended.</summary>
     public TrainingResult End(TrainerState state)
     {
-        if (Status == TrainingStatus.Completed)
+        if (Status == TrainingStatus.Completed && steps.Count == 0 && plan.StartStep >= plan.TotalSteps && plan.StartStep > 0)
+            Message = $"The run was already complete: its checkpoint is at step {state.GlobalStep} of {plan.TotalSteps}, so no step was trained. " +
+                "Raise training.max_steps or training.epochs to train further, or use --overwrite to train again from the start.";
+        else if (Status == TrainingStatus.Completed)
             Message = $"Finished {state.GlobalStep} steps" + (state.BestEvalLoss is { } b ? $"; best eval loss {b:G5} at step {state.BestStep}." : ".");
         if (writes && (steps.Count > 0 || evaluations.Count > 0))
             TrainingCurvePlot.Save(Path.Combine(output, TrainingCheckpoint.CurveFile), steps, evaluations);
@@ -109,5 +112,6 @@ public sealed class RunLog : IDisposable
     public void Dispose()
     {
         foreach (var o in observers) (o as IDisposable)?.Dispose();
+        Outputs.RunFolderLock.Release(output);
     }
 }

@@ -26,6 +26,7 @@ public static class RunManifest
         IReadOnlyList<LoraTarget> targets, Device device, string? resumedFrom = null, string? workingDirectory = null, Distributed.ProcessGroup? processes = null)
     {
         var group = processes ?? Distributed.ProcessGroup.Single;
+        if (resumedFrom is not null) RefuseChangedDataSeed(recipe, resumedFrom);
         var manifest = new JsonObject
         {
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
@@ -63,7 +64,7 @@ public static class RunManifest
             ["data"] = Serialize(recipe.Data),
             ["lora"] = Serialize(recipe.Lora),
             ["data_files"] = new JsonArray([.. (data?.Files ?? recipe.Data.Files).Select(f => (JsonNode)FileIdentity(f))]),
-            ["base_model"] = BaseModel(baseModelDirectory),
+            ["base_model"] = BaseModelRecord(baseModelDirectory),
             // The saved adapters the run started from (r.StartFrom): their weights are an input like the data.
             ["start_adapters"] = recipe.Start is { } start
                 ? new JsonArray([.. start.Adapters.Select(a => (JsonNode)new JsonObject
@@ -115,8 +116,31 @@ public static class RunManifest
         ["sha256"] = File.Exists(path) ? FileSha256(path) : null,
     };
 
+    /// <summary>
+    /// A resumed run must split and shuffle its data as the run it continues did (as for training.seed, which the
+    /// checkpoint holds): the data.seed that run recorded in its run.json must be this run's.
+    /// </summary>
+    static void RefuseChangedDataSeed(RecipeDefinition recipe, string resumedFrom)
+    {
+        var checkpoint = Path.TrimEndingDirectorySeparator(Path.GetFullPath(resumedFrom));
+        var runFile = Path.Combine(Path.GetDirectoryName(checkpoint)!, FileName);
+        if (!File.Exists(runFile)) return;
+        JsonNode? recorded;
+        try
+        {
+            recorded = JsonNode.Parse(File.ReadAllText(runFile))?["data"]?["seed"];
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        if (recorded is JsonValue v && v.TryGetValue<int>(out var seed) && seed != recipe.Data.Seed)
+            throw new TrainingCheckpointException(checkpoint, $"the run was started with data.seed {seed} ({runFile}), this run says {recipe.Data.Seed}: " +
+                "resuming would change the train/validation split and the data order mid-run. Resume with the same data.seed, or start a new run.");
+    }
+
     /// <summary>Path, config.json hash and the weight files' names and sizes (hashing multi-GB weights would take minutes).</summary>
-    static JsonObject BaseModel(string directory)
+    internal static JsonObject BaseModelRecord(string directory)
     {
         var config = Path.Combine(directory, "config.json");
         var weights = Directory.Exists(directory)

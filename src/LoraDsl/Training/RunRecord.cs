@@ -11,6 +11,12 @@ public sealed record RunRecord(
     IReadOnlyList<KeyValuePair<string, string>> Overrides,
     IReadOnlyList<(string Path, string? Sha256)> DataFiles)
 {
+    /// <summary>run.json's <c>base_model</c> record (path, config.json hash, weight files and sizes); null when absent.</summary>
+    public JsonObject? BaseModel { get; init; }
+
+    /// <summary>Whether run.json has a <c>data_files</c> record at all (a run.json without one cannot vouch for the data).</summary>
+    public bool HasDataRecord { get; init; } = true;
+
     /// <summary>The weights files of the adapters the run started from (<c>r.StartFrom</c>), with their hashes.</summary>
     public IReadOnlyList<(string Path, string? Sha256)> StartAdapterFiles { get; init; } = [];
 
@@ -31,6 +37,8 @@ public sealed record RunRecord(
             return new RunRecord(Path.GetFullPath(runFile), name, root["recipe"]?["source_sha256"]?.GetValue<string>(), overrides, data)
             {
                 StartAdapterFiles = starts,
+                BaseModel = root["base_model"] as JsonObject,
+                HasDataRecord = root["data_files"] is JsonArray,
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
@@ -65,6 +73,55 @@ public sealed record RunRecord(
             }
         }
         return losses;
+    }
+
+    /// <summary>
+    /// Everything that stops the rerun from being the recorded run, checked before it starts: the recipe source
+    /// (<paramref name="currentSourceSha256"/> is this build's), the data files, the starting adapters and the base model
+    /// (config.json hash, weight files and sizes); a record run.json lacks is a problem too, since nothing can be compared.
+    /// </summary>
+    public IReadOnlyList<string> ReproduceProblems(string? currentSourceSha256)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrEmpty(SourceSha256))
+            problems.Add($"run.json records no recipe.source_sha256, so the recipe source cannot be checked");
+        else if (currentSourceSha256 != SourceSha256)
+            problems.Add($"the recipe '{RecipeName}' source changed (run.json: {Short(SourceSha256)}, this build: {Short(currentSourceSha256)})");
+        if (!HasDataRecord) problems.Add("run.json records no data_files, so the data cannot be checked");
+        foreach (var file in DataFiles.Where(f => f.Sha256 is null && File.Exists(f.Path)))
+            problems.Add($"run.json records no sha256 for data file '{file.Path}', so it cannot be checked");
+        foreach (var file in ChangedDataFiles())
+            problems.Add(File.Exists(file) ? $"data file '{file}' changed since the run (SHA-256 differs)" : $"data file '{file}' no longer exists");
+        foreach (var file in ChangedStartAdapters())
+            problems.Add(File.Exists(file) ? $"starting adapter '{file}' changed since the run (SHA-256 differs)" : $"starting adapter '{file}' no longer exists");
+        problems.AddRange(BaseModelProblems());
+        return problems;
+    }
+
+    static string Short(string? sha256) => sha256 is null ? "none" : sha256.Length > 12 ? sha256[..12] + "…" : sha256;
+
+    IEnumerable<string> BaseModelProblems()
+    {
+        if (BaseModel?["path"]?.GetValue<string>() is not { } path)
+        {
+            yield return "run.json records no base_model, so the base model cannot be checked";
+            yield break;
+        }
+        if (!System.IO.Directory.Exists(path))
+        {
+            yield return $"base model folder '{path}' no longer exists";
+            yield break;
+        }
+        var now = RunManifest.BaseModelRecord(path);
+        if (BaseModel["config_sha256"]?.GetValue<string>() is not { } config)
+            yield return $"run.json records no base_model.config_sha256, so the base model '{path}' cannot be checked";
+        else if (now["config_sha256"]?.GetValue<string>() != config)
+            yield return $"base model '{path}': config.json changed since the run (SHA-256 differs)";
+        var recordedWeights = BaseModel["weights"]?.ToJsonString();
+        if (recordedWeights is null)
+            yield return $"run.json records no base_model.weights, so the base model '{path}' cannot be checked";
+        else if (now["weights"]!.ToJsonString() != recordedWeights)
+            yield return $"base model '{path}': weight files changed since the run (names or sizes: recorded {recordedWeights}, now {now["weights"]!.ToJsonString()})";
     }
 
     /// <summary>Data files whose content differs from (or no longer exists as) what run.json recorded.</summary>

@@ -19,7 +19,11 @@ public static class TrainingLoss
 
     /// <summary>The model's mean loss on a collated batch.</summary>
     public static Tensor Compute(PretrainedModel model, Batch batch) =>
-        Compute(model, new ModelInputs(batch.InputIds) { AttentionMask = batch.AttentionMask }, batch.Labels);
+        Compute(model, batch.Inputs(), batch.Labels);
+
+    /// <summary>The model's summed loss on a collated batch (over trained tokens, or examples for a classifier).</summary>
+    public static Tensor ComputeSum(PretrainedModel model, Batch batch) =>
+        Compute(model, batch.Inputs(), batch.Labels, nn.Reduction.Sum).Loss;
 
     /// <summary>The summed loss of a causal language model on one batch and the number of predicted tokens in it.</summary>
     public static (Tensor Sum, long Count) ComputeSum(PretrainedModel model, ModelInputs inputs, Tensor labels) =>

@@ -100,16 +100,19 @@ namespace Samples
                 using (global::TorchSharp.torch.NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    // Forward and loss per micro-batch (randomness seeded by its index in the step), backward with the loss divided by the step's micro-batches.
+                    // The step's trained tokens (examples, for a classifier) over all its micro-batches on all processes, counted from the
+                    // data before any forward: each micro-batch's summed loss is divided by this one total, as in one batch holding them all.
+                    var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);
+                    // This process's micro-batches: forward (randomness seeded by the micro-batch's index in the step), summed loss, backward.
                     var localTokens = 0;
                     gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>
                     {
                         global::LoraDsl.Training.StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
-                        var microLoss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch);
-                        (microLoss / take).backward();
+                        var microLoss = global::LoraDsl.Training.TrainingLoss.ComputeSum(model, batch) / terms;
+                        microLoss.backward();
                         localTokens += batch.TokenCount;
-                        return global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss) / take;
+                        return global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss);
                     });
                     // Data parallel: one allreduce sums the step's gradients, and one its loss and tokens, over the processes (nothing to send in one process).
                     var (loss, tokens) = gradients.Reduce(localTokens);

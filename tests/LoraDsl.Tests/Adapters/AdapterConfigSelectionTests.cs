@@ -64,9 +64,9 @@ public class AdapterConfigSelectionTests
     [Fact]
     public void Gpt2_layers_use_the_h_pattern()
     {
-        Assert.Equal(("h", 3), TargetModuleSelection.LayerOf("transformer.h.3.attn.c_attn"));
-        Assert.Equal(("layer", 11), TargetModuleSelection.LayerOf("bert.encoder.layer.11.attention.self.query"));
-        Assert.Null(TargetModuleSelection.LayerOf("lm_head"));
+        Assert.Equal(("h", 3), LoraDsl.Dsl.PeftModuleMatch.LayerOf("transformer.h.3.attn.c_attn"));
+        Assert.Equal(("layer", 11), LoraDsl.Dsl.PeftModuleMatch.LayerOf("bert.encoder.layer.11.attention.self.query"));
+        Assert.Null(LoraDsl.Dsl.PeftModuleMatch.LayerOf("lm_head"));
     }
 
     [Fact]

@@ -119,4 +119,47 @@ public class RunFolderTests
         Assert.Equal("weights", File.ReadAllText(Path.Combine(run, TrainingCheckpoint.BestName, "adapter_model.safetensors")));
         Assert.False(Directory.Exists(aside));
     }
+    [Fact]
+    public void A_folder_claimed_by_a_running_run_is_refused_and_one_whose_run_did_no_step_is_reused()
+    {
+        var output = Path.Combine(TinyCheckpoints.NewFolder("runfolder-claim"), "run");
+        RunFolder.Prepare(output);
+        RunFolderLock.Release(output);
+        // Another process holding the folder's lock (an flock, as a live `train` does): a run started beside it is refused.
+        using (new FileStream(Path.Combine(output, ".loradsl-run.lock"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var e = Assert.Throws<OutputFolderException>(() => RunFolder.Prepare(output));
+            Assert.Contains("in use by another LoraDsl run", e.Message);
+        }
+
+        // The run failed before step 1 (run.json and a step-0 evaluation written): rerunning the command is not refused.
+        File.WriteAllText(Path.Combine(output, RunManifest.FileName), "{\"packages\":{\"LoraDsl\":\"1\"}}");
+        File.WriteAllText(Path.Combine(output, MetricsFileWriter.JsonLinesFile), "{\"kind\":\"eval\",\"step\":0,\"loss\":3}\n");
+        Assert.Equal(output, RunFolder.Prepare(output));
+        Assert.False(File.Exists(Path.Combine(output, MetricsFileWriter.JsonLinesFile)));
+
+        // One trained step makes it a run that only --resume or --overwrite may touch.
+        File.WriteAllText(Path.Combine(output, MetricsFileWriter.JsonLinesFile), "{\"kind\":\"train\",\"step\":1,\"loss\":3}\n");
+        Assert.Contains("--overwrite", Assert.Throws<OutputFolderException>(() => RunFolder.Prepare(output)).Message);
+    }
+
+    [Fact]
+    public void Resuming_with_another_data_seed_is_refused_and_resuming_a_finished_run_says_it_is_complete()
+    {
+        var output = Path.Combine(TinyCheckpoints.NewFolder("runfolder-dataseed"), "run");
+        Assert.Equal(TrainingStatus.Completed, Run(output, "2").Training.Status);
+        var last = Path.Combine(output, TrainingCheckpoint.LastName);
+
+        var e = Assert.Throws<TrainingCheckpointException>(() => InstructRecipe.Run(Quiet(Set("model.path", Checkpoint.Value), Set("training.output_dir", output),
+            Set("data.max_records", "48"), Set("training.eval_every", "0"), Set("training.max_steps", "4"), Set("data.seed", "7")) with
+        {
+            ResumeFrom = last, EvaluateBeforeTraining = false,
+        }));
+        Assert.Contains("data.seed", e.Message);
+
+        var again = Run(output, "2", resume: last).Training;
+        Assert.Equal(TrainingStatus.Completed, again.Status);
+        Assert.Empty(again.Steps);
+        Assert.Contains("already complete", again.Message);
+    }
 }

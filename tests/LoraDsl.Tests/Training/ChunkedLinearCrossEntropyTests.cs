@@ -60,6 +60,28 @@ public class ChunkedLinearCrossEntropyTests
     }
 
     [Fact]
+    public void A_150k_vocabulary_with_most_rows_masked_matches_plain_cross_entropy()
+    {
+        // As with chat data: few trained positions among many masked ones; only the trained rows reach the head.
+        TorchNative.EnsureLoaded();
+        using var generator = new Generator(5);
+        using var hidden = randn([2, 40, 8], generator: generator);
+        using var weight = randn([150_000, 8], generator: generator);
+        using var targets = full([2, 40], -100L, dtype: ScalarType.Int64);
+        foreach (var (row, col) in new[] { (0, 3), (0, 4), (1, 30), (1, 38) })
+            targets[row, col] = tensor((long)(row * 70_000 + col * 1_000));
+
+        var (want, wantHidden, wantWeight) = Plain(hidden, weight, targets, nn.Reduction.Mean);
+        var (got, count, gotHidden, gotWeight) = Chunked(hidden, weight, targets, nn.Reduction.Mean, 2);
+
+        Assert.Equal(4, count);
+        Assert.Equal(want.item<float>(), got.item<float>(), 4);
+        Assert.True(gotHidden.allclose(wantHidden, rtol: 1e-4, atol: 1e-6), "hidden-state gradients differ");
+        Assert.True(gotWeight.allclose(wantWeight, rtol: 1e-4, atol: 1e-6), "weight gradients differ");
+        Assert.Equal(0f, gotHidden[0, 0].abs().max().item<float>());
+    }
+
+    [Fact]
     public void A_bf16_base_gets_its_loss_in_fp32_and_gradients_in_bf16()
     {
         TorchNative.EnsureLoaded();

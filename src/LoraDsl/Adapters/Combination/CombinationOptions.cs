@@ -34,6 +34,9 @@ public sealed record CombinationOptions
             throw new ArgumentException($"Combination '{CombinationMethods.PeftName(Method)}' needs a density (the fraction of entries kept, 0..1).");
         if (Density is { } d && !(d >= 0 && d <= 1))
             throw new ArgumentException($"Combination density must be in [0, 1], got {d}.");
+        // DARE rescales the kept entries by 1/density: at 0 every entry would be 0/0.
+        if (Density is 0.0 && Method is CombinationMethod.DareLinear or CombinationMethod.DareTies or CombinationMethod.DareLinearSvd or CombinationMethod.DareTiesSvd)
+            throw new ArgumentException($"Combination '{CombinationMethods.PeftName(Method)}' needs a density in (0, 1]: DARE divides the kept entries by the density, so 0 would write NaN.");
         if (SvdRank is { } r && r <= 0)
             throw new ArgumentException($"Combination svd_rank must be positive, got {r}.");
         if (SvdClamp is { } c && !(c >= 0 && c <= 1))

@@ -55,8 +55,8 @@ public sealed class Gpt2Model : nn.Module, IModuleHost
             throw new ArgumentException($"GPT-2 sequence of {past + seq} tokens exceeds n_positions {config.MaxPositions}.");
         var device = tokenEmbedding.weight!.device;
         var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
-        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, null, device);
-        var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
+        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, null, device, inputs.PackedSegments);
+        var positions = inputs.PositionIds?.to(device) ?? CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = wte.call(ids.to(device)) + wpe.call(positions);
         for (var i = 0; i < h.Count; i++)
         {

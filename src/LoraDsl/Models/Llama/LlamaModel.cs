@@ -52,8 +52,8 @@ public sealed class LlamaModel : nn.Module, IModuleHost
         var past = cache?.Length ?? 0;
         var device = tokenEmbedding.weight!.device;
         var padding = CausalMask.FullPaddingMask(inputs.AttentionMask, batch, seq, past, device);
-        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device);
-        var positions = CausalMask.PositionIds(batch, seq, past, padding, device);
+        var (mask, isCausal) = CausalMask.Build(batch, seq, past, padding, config.SlidingWindow, device, inputs.PackedSegments);
+        var positions = inputs.PositionIds?.to(device) ?? CausalMask.PositionIds(batch, seq, past, padding, device);
         var hidden = embed_tokens.call(ids.to(device));
         var (cos, sin) = LlamaRotaryEmbedding.CosSin(positions, config, hidden.dtype);
         for (var i = 0; i < layers.Count; i++)

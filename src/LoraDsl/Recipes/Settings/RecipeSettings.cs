@@ -65,6 +65,7 @@ public static class RecipeSettings
         Row("data.labels", r => r.Data.Labels, (r, v) => r with { Data = r.Data with { Labels = v.Length == 0 ? null : List(v) } }),
         Row("data.max_tokens", r => r.Data.MaxTokens, (r, v, k) => r with { Data = r.Data with { MaxTokens = Int(k, v) } }),
         Row("data.validation_fraction", r => r.Data.ValidationFraction, (r, v, k) => r with { Data = r.Data with { ValidationFraction = Number(k, v) } }),
+        Row("data.packing", r => r.Data.Packing, (r, v, k) => r with { Data = r.Data with { Packing = Bool(k, v) } }),
         Row("data.max_records", r => r.Data.MaxRecords, (r, v, k) => r with { Data = r.Data with { MaxRecords = OptionalInt(k, v) } }),
         Row("data.seed", r => r.Data.Seed, (r, v, k) => r with { Data = r.Data with { Seed = Int(k, v) } }),
 
