@@ -40,7 +40,7 @@ public class DataParallelTrainingTests
             Assert.True(exit == 0, stderr);
         }
         // Process 1 is told another output folder: it must not write there (or anywhere).
-        using (var job = MpiJob.Launch(Train(two, accumulation: 2, maxSteps: 5), Train(elsewhere, accumulation: 2, maxSteps: 5)))
+        using (var job = MpiJob.LaunchPerRank(Train(two, accumulation: 2, maxSteps: 5), Train(elsewhere, accumulation: 2, maxSteps: 5)))
         {
             var (exit, _, stderr) = await job.EndAsync(Limit);
             Assert.True(exit == 0, stderr);
@@ -64,7 +64,7 @@ public class DataParallelTrainingTests
         var root = TinyCheckpoints.NewFolder("mpi-kill");
         var (killed, reference) = (Path.Combine(root, "killed"), Path.Combine(root, "reference"));
         int savedStep;
-        using (var job = MpiJob.Launch(Train(killed, accumulation: 2, maxSteps: 100_000, epochs: 10_000, "--set", "training.save_every=2")))
+        using (var job = MpiJob.Launch(2, Train(killed, accumulation: 2, maxSteps: 100_000, epochs: 10_000, "--set", "training.save_every=2")))
         {
             var lastState = Path.Combine(killed, TrainingCheckpoint.LastName, TrainingCheckpoint.StateFile);
             var clock = Stopwatch.StartNew();
@@ -104,7 +104,7 @@ public class DataParallelTrainingTests
     public async Task One_stop_request_to_mpirun_stops_both_processes_at_the_same_step_with_checkpoint_last()
     {
         var output = Path.Combine(TinyCheckpoints.NewFolder("mpi-stop"), "run");
-        using var job = MpiJob.Launch(Train(output, accumulation: 1, maxSteps: 100_000, epochs: 10_000));
+        using var job = MpiJob.Launch(2, Train(output, accumulation: 1, maxSteps: 100_000, epochs: 10_000));
         var clock = Stopwatch.StartNew();
         while (Losses(output).Count < 2 && !job.HasExited && clock.Elapsed < Limit) await Task.Delay(50);
         Assert.False(job.HasExited, "the job ended before the request");
@@ -117,9 +117,14 @@ public class DataParallelTrainingTests
         var state = TrainingCheckpoint.ReadState(Path.Combine(output, TrainingCheckpoint.LastName));
         Assert.Equal(Losses(output).Count, state.GlobalStep);
         Assert.Contains("--resume", stderr);
+        // Both processes stopped there: process 1 also reached the stop (its line) and neither aborted.
+        Assert.Equal(2, CountOf(stderr, "finishing this step"));
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(Path.Combine(output, RunManifest.FileName)))!["processes"]!["count"]!.GetValue<int>());
     }
 
     const int Sigusr1 = 10;
+
+    static int CountOf(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     static extern int Kill(int pid, int signal);

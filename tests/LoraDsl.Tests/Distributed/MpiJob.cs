@@ -40,19 +40,24 @@ sealed class MpiJob : IDisposable
         return new MpiJob(start);
     }
 
+    /// <summary><c>mpirun -np <paramref name="processes"/> dotnet LlamaInstruct.dll ARGS</c>.</summary>
+    public static MpiJob Launch(int processes, IReadOnlyList<string> args) => Start([(processes, args)]);
+
     /// <summary>
-    /// <c>mpirun -np N dotnet LlamaInstruct.dll ARGS</c>, one app context per entry of <paramref name="perRank"/>
-    /// (mpirun's colon syntax), so a test can give each process its own arguments.
+    /// One process per entry of <paramref name="perRank"/> with its own arguments (mpirun's colon syntax), so a test can
+    /// tell process 1 another output folder.
     /// </summary>
-    public static MpiJob Launch(params IReadOnlyList<string>[] perRank)
+    public static MpiJob LaunchPerRank(params IReadOnlyList<string>[] perRank) => Start([.. perRank.Select(a => (1, a))]);
+
+    static MpiJob Start(IReadOnlyList<(int Processes, IReadOnlyList<string> Args)> contexts)
     {
         var start = new ProcessStartInfo(Mpirun ?? throw new InvalidOperationException("mpirun is not installed."));
         foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-x", "OMP_NUM_THREADS", "-x", "MKL_NUM_THREADS" })
             start.ArgumentList.Add(a);
-        for (var rank = 0; rank < perRank.Length; rank++)
+        for (var i = 0; i < contexts.Count; i++)
         {
-            if (rank > 0) start.ArgumentList.Add(":");
-            foreach (var a in new[] { "-np", "1", Environment.ProcessPath!, Program }.Concat(perRank[rank])) start.ArgumentList.Add(a);
+            if (i > 0) start.ArgumentList.Add(":");
+            foreach (var a in new[] { "-np", $"{contexts[i].Processes}", Environment.ProcessPath!, Program }.Concat(contexts[i].Args)) start.ArgumentList.Add(a);
         }
         return new MpiJob(start);
     }
