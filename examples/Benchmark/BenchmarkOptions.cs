@@ -35,6 +35,10 @@ public sealed record BenchmarkOptions
     /// <summary>Prompt and new tokens of the generation row.</summary>
     public int PromptTokens { get; init; } = 32;
     public int NewTokens { get; init; } = 32;
+    /// <summary>Data parallel: time 1 process against this many MPI processes sharing the threads (DataParallelRun).</summary>
+    public int? Processes { get; init; }
+    /// <summary>Set in each process of the data-parallel job.</summary>
+    public bool DataParallelChild { get; init; }
 
     public string Gpt2Checkpoint => Path.GetFullPath(Path.Combine("artifacts", "bench", $"gpt2-small-random-{Layers}l"));
 
@@ -71,9 +75,11 @@ public sealed record BenchmarkOptions
                 "--skip-generation" => o with { SkipGeneration = true },
                 "--prompt-tokens" => o with { PromptTokens = Int() },
                 "--new-tokens" => o with { NewTokens = Int() },
+                "--processes" => o with { Processes = Int() },
+                "--dp-child" => o with { DataParallelChild = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}': use --model DIR, --precision fp32|bf16|nf4, --mode lora|full, --checkpointing, " +
                     "--steps N, --warmup N, --rounds N, --layers N, --threads N, --batch N, --seq N, --skip-baseline, --parts, --llama-1b, " +
-                    "--skip-generation, --prompt-tokens N, --new-tokens N."),
+                    "--skip-generation, --prompt-tokens N, --new-tokens N, --processes N."),
             };
         }
         return o;

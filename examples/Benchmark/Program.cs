@@ -3,11 +3,14 @@ using Benchmark;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project examples/Benchmark [-- --steps 2 --warmup 1 --rounds 1 | --model DIR --precision fp32|bf16|nf4 --mode lora|full --checkpointing --skip-baseline | --parts]
+// dotnet run -c Release --project examples/Benchmark [-- --steps 2 --warmup 1 --rounds 1 | --model DIR --precision fp32|bf16|nf4 --mode lora|full --checkpointing --skip-baseline | --parts | --processes 2]
 // Each model and configuration runs in its own child process so that its peak RSS is its own.
 var options = BenchmarkOptions.Parse(args);
 torch.set_num_threads(options.Threads);
 var json = new JsonSerializerOptions { WriteIndented = false };
+
+if (options.DataParallelChild) return DataParallelRun.Measure(options);
+if (options.Processes is not null) return DataParallelRun.Run(options);
 
 if (options.Parts)
 {

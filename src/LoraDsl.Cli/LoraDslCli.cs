@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using LoraDsl.Cli.Commands;
+using LoraDsl.Distributed;
 using LoraDsl.Native;
 using LoraDsl.Recipes;
 
@@ -47,6 +48,8 @@ public static class LoraDslCli
             // The messages a person can act on; the stack only when asked for.
             ErrorReport.Write(e, Console.Error);
             if (Environment.GetEnvironmentVariable("LORADSL_DEBUG") == "1") Console.Error.WriteLine(e);
+            // Under MPI the other processes wait in a collective for this one: end the whole job, naming this process.
+            if (ProcessGroup.Joined is { IsDistributed: true } processes) processes.Abort($"{e.GetType().Name}: {e.Message}");
             return 1;
         }
     }

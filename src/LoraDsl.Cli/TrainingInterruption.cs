@@ -7,6 +7,8 @@ namespace LoraDsl.Cli;
 /// its step, writes checkpoint-last and stops. A second signal ends the process at once, except a repeat of the
 /// first within a second: a group kill of <c>dotnet run</c> (timeout, docker stop, systemd, Slurm) delivers the same
 /// SIGTERM twice, once directly and once forwarded, and that is one request to stop.
+/// Under an MPI launcher a Ctrl+C reaches each process from the terminal and again from mpirun (which also forwards
+/// SIGUSR1 at once, the clean way to stop a job): any signal within <see cref="MpiRepeatWindow"/> of the first is that one request.
 /// </summary>
 sealed class TrainingInterruption : IDisposable
 {
@@ -16,20 +18,33 @@ sealed class TrainingInterruption : IDisposable
     /// <summary>How long a repeat of the first signal counts as the same request.</summary>
     internal static readonly TimeSpan RepeatWindow = TimeSpan.FromSeconds(1);
 
+    /// <summary>The same under MPI, where mpirun's copy may come as another signal and later.</summary>
+    internal static readonly TimeSpan MpiRepeatWindow = TimeSpan.FromSeconds(5);
+
+    const PosixSignal Sigusr1 = (PosixSignal)10; // Linux's number; PosixSignal has no name for it
+    readonly bool launchedByMpi;
+
     readonly object gate = new();
     string? first;
     long firstAt;
     bool stopping;
 
-    TrainingInterruption(TextWriter messages) => this.messages = messages;
+    TrainingInterruption(TextWriter messages, bool launchedByMpi)
+    {
+        this.messages = messages;
+        this.launchedByMpi = launchedByMpi;
+    }
 
     public CancellationToken Token => source.Token;
 
-    /// <summary>Handles SIGINT (Ctrl+C) and SIGTERM until disposed.</summary>
-    public static TrainingInterruption Listen(TextWriter messages)
+    /// <summary>Handles SIGINT (Ctrl+C) and SIGTERM (and SIGUSR1 under MPI) until disposed.</summary>
+    public static TrainingInterruption Listen(TextWriter messages) => Listen(messages, Distributed.MpiLaunch.Detect() is not null);
+
+    internal static TrainingInterruption Listen(TextWriter messages, bool launchedByMpi)
     {
-        var interruption = new TrainingInterruption(messages);
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+        var interruption = new TrainingInterruption(messages, launchedByMpi);
+        PosixSignal[] signals = launchedByMpi && OperatingSystem.IsLinux() ? [PosixSignal.SIGINT, PosixSignal.SIGTERM, Sigusr1] : [PosixSignal.SIGINT, PosixSignal.SIGTERM];
+        foreach (var signal in signals)
             interruption.registrations.Add(PosixSignalRegistration.Create(signal, context => context.Cancel = !interruption.OnSignal(context.Signal.ToString())));
         return interruption;
     }
@@ -51,6 +66,7 @@ sealed class TrainingInterruption : IDisposable
                 return false;
             }
             if (!stopping && name == first && nowMilliseconds - firstAt < (long)RepeatWindow.TotalMilliseconds) return false;
+            if (!stopping && launchedByMpi && nowMilliseconds - firstAt < (long)MpiRepeatWindow.TotalMilliseconds) return false;
             stopping = true;
             messages.WriteLine($"{name} again: aborting without saving.");
             return true;

@@ -130,7 +130,10 @@ public static class RecipeEmitter
             : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
         if (shape.AdaLora)
             writer.Line($"{Recipes}CompiledShape.Require(recipe, \"start.adapters\", recipe.Start is null, \"fresh AdaLoRA adapters\");");
-        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);");
+        writer.Line("// The processes training together (one without an MPI launcher); process 0 alone writes the run folder.");
+        writer.Line("var processes = context.Processes;");
+        writer.Line("processes.Require(training, RecipeName);");
+        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);");
         writer.Line();
 
         writer.Line("// Checkpoint, tokenizer and the examples tokenized for it.");
@@ -150,7 +153,7 @@ public static class RecipeEmitter
         if (shape.AdaLora)
         {
             writer.Line("// AdaLoRA: SVD-form adapters at init_r; the allocator prunes them to target_r on average over the planned steps.");
-            writer.Line("var adalora = recipe.AdaLora with { TotalStep = recipe.AdaLora.TotalStep ?? " + Training + "TrainingPlan.TotalStepsFor(training, order) };");
+            writer.Line("var adalora = recipe.AdaLora with { TotalStep = recipe.AdaLora.TotalStep ?? " + Training + "TrainingPlan.TotalStepsFor(training, order, processes.Size) };");
             writer.Line("var adapters = global::LoraDsl.AdaLora.AdaLoraInjector.Inject(model, recipe.Lora, adalora, targets);");
             writer.Line("using var allocator = new global::LoraDsl.AdaLora.AdaLoraAllocator(adapters, adalora);");
             writer.Line("var store = new global::LoraDsl.Adapters.AdaLoraAdapterStore(model, adapters, adalora, allocator, checkpoint);");
@@ -183,29 +186,31 @@ public static class RecipeEmitter
         {
             writer.Line($"using var optimizer = {Training}AdamWOptimizer.Create(model, training);");
         }
-        writer.Line($"var plan = {Training}TrainingPlan.For(training, order, model, data, output);");
+        writer.Line($"var plan = {Training}TrainingPlan.For(training, order, model, data, output, processes.Size);");
         writer.Line($"var schedule = {Training}LearningRateSchedule.From(training, plan.TotalSteps);");
         writer.Line("var state = context.ResumeFrom is { } resumeFrom");
         writer.Line($"    ? {Training}TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)");
         writer.Line($"    : {Training}TrainerState.Start(training.Seed, plan.TotalSteps);");
         writer.Line("if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);");
-        writer.Line($"{Training}RunManifest.Write(global::System.IO.Path.Combine(output, {Training}RunManifest.FileName),");
-        writer.Line($"    {Training}RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom));");
-        writer.Line($"using var log = new {Training}RunLog(output, plan with {{ StartStep = state.GlobalStep }}, context.ObserversOrConsole(training), context.ResumeFrom);");
+        writer.Line($"if (processes.IsWriter) {Training}RunManifest.Write(global::System.IO.Path.Combine(output, {Training}RunManifest.FileName),");
+        writer.Line($"    {Training}RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom, processes: processes));");
+        writer.Line($"using var log = new {Training}RunLog(output, plan with {{ StartStep = state.GlobalStep }}, context.ObserversOrConsole(training), context.ResumeFrom, processes);");
         if (shape.Evaluates)
         {
             writer.Line("var before = context.EvaluateBeforeTraining && context.ResumeFrom is null");
-            writer.Line($"    ? {Training}Evaluator.Evaluate(model, data, training.BatchSize, 0, device)");
+            writer.Line($"    ? {Training}Evaluator.Evaluate(model, data, training.BatchSize, 0, device, processes)");
             writer.Line("    : null;");
         }
         writer.Line();
 
         writer.Line(shape.Accumulates
-            ? "// The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches."
-            : "// The loop: one batch per optimizer step, until the plan's last step.");
+            ? "// The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches on each process."
+            : "// The loop: one batch per process per optimizer step, until the plan's last step.");
         if (shape.Neftune)
             writer.Line("using var neftune = global::LoraDsl.Neftune.NeftuneNoise.Attach(model, new global::LoraDsl.Neftune.NeftuneOptions { Alpha = training.NeftuneAlpha!.Value });");
         writer.Line("model.train();");
+        writer.Line("// Each micro-batch's gradients are taken out of .grad and summed in one fixed order, the same for any process count.");
+        writer.Line("var gradients = new global::LoraDsl.Distributed.StepGradients(parameters, processes);");
         writer.Line("var batches = order.Batches(state.Epoch);");
         writer.Line("while (state.GlobalStep < plan.TotalSteps)");
         writer.Open();
@@ -220,37 +225,30 @@ public static class RecipeEmitter
         writer.Line(shape.LoraPlus
             ? "global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);"
             : $"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
-        if (shape.Accumulates) writer.Line("var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);");
+        writer.Line("// The step's micro-batches over all processes (fewer at an epoch's end); this process runs its contiguous share.");
+        writer.Line($"var take = global::System.Math.Min({Training}TrainingPlan.MicroBatchesPerStep(training, processes.Size), batches.Count - state.BatchInEpoch);");
         writer.Line($"{Training}StepOutcome step;");
         writer.Line("using (global::TorchSharp.torch.NewDisposeScope())");
         writer.Open();
         writer.Line("optimizer.zero_grad();");
-        if (shape.Accumulates)
-        {
-            writer.Line("// The step's trained tokens (examples, for a classifier), counted before any forward: each micro-batch's summed");
-            writer.Line("// loss is divided by this one total, so every token weighs the same, as in one batch holding them all.");
-            writer.Line("var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);");
-            writer.Line("var loss = 0.0;");
-            writer.Line("var tokens = 0;");
-            writer.Line("for (var micro = 0; micro < take; micro++)");
-            writer.Open();
-            writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
-            writer.Line($"var microLoss = {Training}TrainingLoss.ComputeSum(model, batch) / terms{(shape.AdaLora ? " + allocator.OrthogonalRegularization() / take" : "")};");
-            writer.Line("microLoss.backward();");
-            writer.Line($"loss += {Training}StepOutcome.ReadLoss(microLoss);");
-            writer.Line("tokens += batch.TokenCount;");
-            writer.Close();
-            writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");
-        }
-        else
-        {
-            writer.Line("// Forward and loss, then backward.");
-            writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch], device);");
-            writer.Line($"var loss = {Training}TrainingLoss.Compute(model, batch){(shape.AdaLora ? " + allocator.OrthogonalRegularization()" : "")};");
-            writer.Line("loss.backward();");
-            writer.Line("// Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.");
-            writer.Line($"step = {Training}StepOutcome.FromLoss(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);");
-        }
+        writer.Line("// The step's trained tokens (examples, for a classifier) over all its micro-batches on all processes, counted from the");
+        writer.Line("// data before any forward: each micro-batch's summed loss is divided by this one total, as in one batch holding them all.");
+        writer.Line("var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);");
+        writer.Line("// This process's micro-batches: forward (randomness seeded by the micro-batch's index in the step), summed loss, backward.");
+        writer.Line("var localTokens = 0;");
+        writer.Line("gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>");
+        writer.Open();
+        writer.Line($"{Training}StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);");
+        writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
+        writer.Line($"var microLoss = {Training}TrainingLoss.ComputeSum(model, batch) / terms{(shape.AdaLora ? " + allocator.OrthogonalRegularization() / take" : "")};");
+        writer.Line("microLoss.backward();");
+        writer.Line("localTokens += batch.TokenCount;");
+        writer.Line($"return {Training}StepOutcome.ReadLoss(microLoss);");
+        writer.Close("});");
+        writer.Line("// Data parallel: one allreduce sums the step's gradients, and one its loss and tokens, over the processes (nothing to send in one process).");
+        writer.Line("var (loss, tokens) = gradients.Reduce(localTokens);");
+        writer.Line("// Gradient clipping to training.MaxGradNorm (none when null) on the summed gradients; the norm before clipping is reported.");
+        writer.Line($"step = new {Training}StepOutcome(loss, {Training}GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);");
         writer.Line("// The NaN stop: a non-finite loss or gradient norm updates nothing.");
         if (shape.AdaLora)
         {
@@ -271,7 +269,7 @@ public static class RecipeEmitter
         writer.Line("log.Diverged(state, step);");
         writer.Line("break;");
         writer.Close();
-        writer.Line(shape.Accumulates ? "state = state.AfterStep(take, step.Tokens, learningRate);" : "state = state.AfterStep(1, step.Tokens, learningRate);");
+        writer.Line("state = state.AfterStep(take, step.Tokens, learningRate);");
         writer.Line("log.Step(state, step, learningRate);");
         if (shape.Evaluates)
         {
@@ -279,11 +277,11 @@ public static class RecipeEmitter
             writer.Line("    state = EvaluateAndKeepBest(state);");
         }
         writer.Line("if (training.SaveEvery > 0 && state.GlobalStep % training.SaveEvery == 0 && state.GlobalStep < plan.TotalSteps)");
-        writer.Line($"    log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
-        writer.Line("// Ctrl+C: finish this step, write checkpoint-last, stop.");
-        writer.Line("if (context.Cancellation.IsCancellationRequested && state.GlobalStep < plan.TotalSteps)");
+        writer.Line($"    log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store, processes), state);");
+        writer.Line("// Ctrl+C (on any process): every process finishes this step, process 0 writes checkpoint-last, all stop.");
+        writer.Line("if (processes.Any(context.Cancellation.IsCancellationRequested, \"the stop request\") && state.GlobalStep < plan.TotalSteps)");
         writer.Open();
-        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
+        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store, processes), state);");
         writer.Line("log.Cancelled(state);");
         writer.Line("break;");
         writer.Close();
@@ -298,13 +296,16 @@ public static class RecipeEmitter
         writer.Line($"if (log.Status == {Training}TrainingStatus.Completed)");
         writer.Open();
         if (shape.Evaluates) writer.Line("if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);");
-        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store), state);");
+        writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store, processes), state);");
         writer.Line($"adapterDirectory = global::System.IO.Path.Combine(output, {Training}RunFolder.AdapterName);");
+        writer.Line("if (processes.IsWriter)");
+        writer.Open();
         writer.Line(shape.AdaLora
             ? "global::LoraDsl.Adapters.AdaLoraAdapterWriter.Save(adapterDirectory, model, adapters, adalora, checkpoint);"
             : "global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);");
         writer.Line("global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);");
         writer.Line("context.Log($\"adapter: {adapterDirectory}\");");
+        writer.Close();
         writer.Close();
         writer.Line("var result = log.End(state);");
         writer.Line($"return new {Recipes}RecipeReport(RecipeName, targets, data.Train.Count, {(shape.Evaluates ? "before" : "null")}, result, adapterDirectory);");
@@ -314,11 +315,11 @@ public static class RecipeEmitter
             writer.Line("// Validation loss (and scores) now; a better loss than any before writes checkpoint-best.");
             writer.Line($"{Training}TrainerState EvaluateAndKeepBest({Training}TrainerState at)");
             writer.Open();
-            writer.Line($"if ({Training}Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device) is not {{ }} metrics) return at;");
+            writer.Line($"if ({Training}Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device, processes) is not {{ }} metrics) return at;");
             writer.Line("log.Evaluation(metrics);");
             writer.Line("if (!at.IsImprovedBy(metrics.Loss)) return at;");
             writer.Line("var best = at.WithBest(metrics.Loss);");
-            writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.BestName), best, optimizer, store), best, metrics);");
+            writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.BestName), best, optimizer, store, processes), best, metrics);");
             writer.Line("return best;");
             writer.Close();
         }

@@ -27,6 +27,8 @@ public sealed record SettingMethod(string Builder, string Method, string Key, st
         new("Data", "ChatTemplateFile", "data.chat_template", Parameter: 0),
         new("Training", "Betas", "training.beta1", Parameter: 0),
         new("Training", "Betas", "training.beta2", Parameter: 1),
+        new("Training", "DataParallel", "training.data_parallel", "required"),
+        new("Training", "DataParallel", "training.processes", Parameter: 0),
         new("Quantization", "Nf4", "quantization.type", "nf4"),
         new("Quantization", "Fp4", "quantization.type", "fp4"),
     ];

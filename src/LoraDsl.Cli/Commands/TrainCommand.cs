@@ -23,14 +23,21 @@ static class TrainCommand
         {
             var entry = catalog.Find(parsed.GetValue(recipe)!);
             using var interruption = TrainingInterruption.Listen(Console.Error);
+            var processes = Distributed.ProcessGroup.Current;
             var report = entry.Run(new RecipeRunContext
             {
+                Processes = processes,
+                // Under data parallelism process 0 speaks for the job.
+                Log = processes.IsWriter ? Console.WriteLine : _ => { },
                 Overrides = RecipeCatalog.Overrides(parsed.GetValue(set)),
                 Device = parsed.GetValue(device)!,
                 ResumeFrom = parsed.GetValue(resume),
                 Overwrite = parsed.GetValue(overwrite),
                 Cancellation = interruption.Token,
             });
+            // Under data parallelism process 0 reports; the others end with the same status silently.
+            if (!processes.IsWriter)
+                return report.Training.Status switch { TrainingStatus.Completed => 0, TrainingStatus.Cancelled => 130, _ => 1 };
             if (report.Training is { Status: TrainingStatus.Cancelled, LastCheckpoint: { } checkpoint } stopped)
             {
                 var sets = string.Concat((parsed.GetValue(set) ?? []).Select(s => $" --set {s}"));

@@ -86,6 +86,11 @@ public static class RecipeSettingCatalog
         new SettingInfo("training.eval_every", "Training", "EvalEvery", SettingKind.Integer, "Evaluate every N optimizer steps (and at the end); 0 = only at the end.").AtLeast(0),
         new SettingInfo("training.save_every", "Training", "SaveEvery", SettingKind.Integer, "Write checkpoint-last every N optimizer steps; 0 = only at the end (and on Ctrl+C).").AtLeast(0),
         new SettingInfo("training.log_every", "Training", "LogEvery", SettingKind.Integer, "Report progress every N optimizer steps.").Positive(),
+        new SettingInfo("training.data_parallel", "Training", "DataParallel", SettingKind.Choice,
+                "Data parallel over MPI processes: auto = when mpirun/srun starts several; required = refuse one process; off = refuse several.")
+            .WithChoices("auto", "required", "off"),
+        new SettingInfo("training.processes", "Training", "DataParallel", SettingKind.Integer,
+                "The process count the global batch (batch_size × grad_accum × processes) is meant for; another count is refused; 0 = any.").AtLeast(0),
         new SettingInfo("training.seed", "Training", "Seed", SettingKind.Integer, "Seed of the initial weights, dropout and the batch order."),
         new SettingInfo("training.output_dir", "Training", "OutputDirectory", SettingKind.Text, "The run folder: adapter, checkpoints, metrics, plots, run.json."),
         new SettingInfo("precision", "Training", "Precision", SettingKind.Choice, "Dtype of the frozen base and its matmuls; trainable weights stay fp32 and AdamW updates them in fp32.")

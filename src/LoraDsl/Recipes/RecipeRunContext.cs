@@ -26,6 +26,12 @@ public sealed record RecipeRunContext
     /// <summary>Let the run replace an earlier LoraDsl run in its output folder (never other files); see <see cref="RunFolder"/>.</summary>
     public bool Overwrite { get; init; }
 
+    /// <summary>
+    /// The processes training together: MPI's world when an MPI launcher (mpirun, srun) started this process, else one
+    /// process. Each runs its share of every step's micro-batches; process 0 alone writes files.
+    /// </summary>
+    public Distributed.ProcessGroup Processes { get; init; } = Distributed.ProcessGroup.Current;
+
     /// <summary>Stops the loop after the current step with checkpoint-last written (Ctrl+C).</summary>
     public CancellationToken Cancellation { get; init; }
 

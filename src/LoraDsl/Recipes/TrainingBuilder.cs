@@ -46,6 +46,12 @@ public sealed class TrainingBuilder
 
     public TrainingBuilder LogEvery(int steps) => Set(o => o with { LogEvery = steps });
 
+    /// <summary>
+    /// Train data-parallel only: refuse to run as one process. <paramref name="processes"/> &gt; 0 also pins the process
+    /// count, so the global batch (batch size × accumulation × processes) is the one the recipe was tuned for.
+    /// </summary>
+    public TrainingBuilder DataParallel(int processes = 0) => Set(o => o with { DataParallel = Distributed.DataParallelMode.Required, Processes = processes });
+
     public TrainingBuilder Seed(int seed) => Set(o => o with { Seed = seed });
 
     public TrainingBuilder OutputDirectory(string path) => Set(o => o with { OutputDirectory = path });

@@ -68,6 +68,13 @@ public static partial class RunFolder
         return output;
     }
 
+    /// <summary>
+    /// <see cref="Prepare(string, string?, bool)"/> on process 0 of <paramref name="processes"/>; the other processes of a
+    /// data-parallel run write nothing and only get the folder's full path.
+    /// </summary>
+    public static string Prepare(string outputDirectory, string? resumeFrom, bool overwrite, Distributed.ProcessGroup processes) =>
+        processes.IsWriter ? Prepare(outputDirectory, resumeFrom, overwrite) : Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
+
     /// <summary>A folder with LoraDsl's run marker, or (runs written before the marker existed) a run.json that LoraDsl wrote.</summary>
     public static bool IsLoraDslRun(string folder)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoraDsl.Distributed;
 
 namespace LoraDsl.Training;
 
@@ -11,7 +12,7 @@ public sealed class RunLog : IDisposable
 {
     readonly string output;
     readonly TrainingPlan plan;
-    readonly MetricsFileWriter metrics;
+    readonly bool writes;
     readonly List<ITrainingObserver> observers;
     readonly List<StepMetrics> steps = [];
     readonly List<EvaluationMetrics> evaluations = [];
@@ -23,13 +24,14 @@ public sealed class RunLog : IDisposable
     /// <param name="plan">The plan, with <see cref="TrainingPlan.StartStep"/> the step the run starts (or resumes) at.</param>
     /// <param name="observers">Progress reporters (the log disposes them); metrics files are always written.</param>
     /// <param name="resumedFrom">The checkpoint a resumed run starts from (its metrics files are appended to).</param>
-    public RunLog(string output, TrainingPlan plan, IEnumerable<ITrainingObserver> observers, string? resumedFrom = null)
+    /// <param name="processes">Under data parallelism only process 0 writes files and reports; the others keep the results silently.</param>
+    public RunLog(string output, TrainingPlan plan, IEnumerable<ITrainingObserver> observers, string? resumedFrom = null, ProcessGroup? processes = null)
     {
         this.output = output;
         this.plan = plan;
-        metrics = new MetricsFileWriter(output, append: resumedFrom is not null);
-        this.observers = [metrics, .. observers];
-        if (resumedFrom is not null)
+        writes = processes?.IsWriter ?? true;
+        this.observers = writes ? [new MetricsFileWriter(output, append: resumedFrom is not null), .. observers] : [];
+        if (resumedFrom is not null && writes)
         {
             LastCheckpoint = AtomicFile.RecoverDirectory(Path.Combine(output, TrainingCheckpoint.LastName));
             BestCheckpoint = AtomicFile.RecoverDirectory(Path.Combine(output, TrainingCheckpoint.BestName));
@@ -98,7 +100,7 @@ public sealed class RunLog : IDisposable
                 "Raise training.max_steps or training.epochs to train further, or use --overwrite to train again from the start.";
         else if (Status == TrainingStatus.Completed)
             Message = $"Finished {state.GlobalStep} steps" + (state.BestEvalLoss is { } b ? $"; best eval loss {b:G5} at step {state.BestStep}." : ".");
-        if (steps.Count > 0 || evaluations.Count > 0)
+        if (writes && (steps.Count > 0 || evaluations.Count > 0))
             TrainingCurvePlot.Save(Path.Combine(output, TrainingCheckpoint.CurveFile), steps, evaluations);
         var result = new TrainingResult(Status, Message, plan.StartStep, state.GlobalStep, steps, evaluations,
             best ?? evaluations.FirstOrDefault(e => e.Step == state.BestStep), LastCheckpoint, BestCheckpoint, output);

@@ -23,8 +23,9 @@ public static class RunManifest
     /// identity, package versions, device and the git commit with its dirty flag.
     /// </summary>
     public static JsonObject Build(RecipeDefinition recipe, PreparedDataset? data, string baseModelDirectory,
-        IReadOnlyList<LoraTarget> targets, Device device, string? resumedFrom = null, string? workingDirectory = null)
+        IReadOnlyList<LoraTarget> targets, Device device, string? resumedFrom = null, string? workingDirectory = null, Distributed.ProcessGroup? processes = null)
     {
+        var group = processes ?? Distributed.ProcessGroup.Single;
         if (resumedFrom is not null) RefuseChangedDataSeed(recipe, resumedFrom);
         var manifest = new JsonObject
         {
@@ -45,6 +46,12 @@ public static class RunManifest
             },
             ["os"] = RuntimeInformation.OSDescription,
             ["device"] = device.ToString(),
+            // Data-parallel: how many processes trained (the global batch is batch x accumulation x this) and where.
+            ["processes"] = new JsonObject
+            {
+                ["count"] = group.Size,
+                ["hosts"] = new JsonArray([.. group.Hosts.Select(h => (JsonNode)h)]),
+            },
             ["seed"] = recipe.Training.Seed,
             ["precision"] = recipe.Training.Precision.Name(),
             ["quantization"] = recipe.EffectiveQuantization is { } q

@@ -25,6 +25,21 @@ public static class StepRandomSeed
         seedDevice(Of(seed, globalStep));
     }
 
+    /// <summary>
+    /// Seeds every generator (CPU and CUDA) for global micro-batch <paramref name="microBatch"/> of step <paramref name="globalStep"/>:
+    /// dropout masks and NEFTune noise then depend on which examples are trained, not on which process trains them,
+    /// so P processes with accumulation k draw what one process with accumulation P·k draws.
+    /// </summary>
+    public static void ApplyMicroBatch(long seed, int globalStep, int microBatch) => torch.manual_seed(OfMicroBatch(seed, globalStep, microBatch));
+
+    /// <summary>The seed of global micro-batch <paramref name="microBatch"/> (0-based within the step): SplitMix64 on the step's device seed.</summary>
+    internal static long OfMicroBatch(long seed, int globalStep, int microBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(microBatch);
+        // manual_seed takes any 64-bit value; the mix keeps neighbouring micro-batches' streams unrelated.
+        return unchecked((long)SplitMix64.For(Of(seed, globalStep), microBatch).NextUInt64() & long.MaxValue);
+    }
+
     /// <summary>The device seed of step <paramref name="globalStep"/>: SplitMix64's first output for (seed, stream 2^40 + step).</summary>
     internal static long Of(long seed, int globalStep)
     {

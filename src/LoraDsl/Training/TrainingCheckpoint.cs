@@ -25,6 +25,13 @@ public static class TrainingCheckpoint
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>
+    /// Process 0 of <paramref name="processes"/> writes the checkpoint; every process returns the folder. Adapters and
+    /// optimizer state are the same on all processes (they apply the same reduced gradients), so one copy is the run's.
+    /// </summary>
+    public static string Save(string directory, TrainerState state, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters, Distributed.ProcessGroup processes) =>
+        processes.IsWriter ? Save(directory, state, optimizer, adapters) : directory;
+
     /// <summary>Writes the checkpoint into <paramref name="directory"/> (swapped in whole) and returns that folder.</summary>
     public static string Save(string directory, TrainerState state, TorchSharp.Modules.OptimizerHelper optimizer, IAdapterStore adapters)
     {

@@ -30,6 +30,12 @@ public sealed record TrainingOptions
     /// <summary>Save a checkpoint every N optimiser steps; 0 = only best and last.</summary>
     public int SaveEvery { get; init; }
     public int LogEvery { get; init; } = 1;
+
+    /// <summary>Data parallel over MPI processes: by the launcher (auto), required, or off.</summary>
+    public Distributed.DataParallelMode DataParallel { get; init; } = Distributed.DataParallelMode.Auto;
+
+    /// <summary>The process count the global batch is meant for (another is refused); 0 = any.</summary>
+    public int Processes { get; init; }
     public int Seed { get; init; } = 42;
 
     /// <summary>Dtype of the frozen base and its matmuls; trainable weights stay fp32.</summary>

@@ -39,7 +39,10 @@ namespace Samples
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", recipe.UseAdaLora, "AdaLoRA");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "start.adapters", recipe.Start is null, "fresh AdaLoRA adapters");
-            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);
+            // The processes training together (one without an MPI launcher); process 0 alone writes the run folder.
+            var processes = context.Processes;
+            processes.Require(training, RecipeName);
+            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
             var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
@@ -55,7 +58,7 @@ namespace Samples
             global::LoraDsl.Architectures.Llama.ApplyLora(model, recipe.Lora, recipe.Targets, placement);
             var targets = placement.Targets;
             // AdaLoRA: SVD-form adapters at init_r; the allocator prunes them to target_r on average over the planned steps.
-            var adalora = recipe.AdaLora with { TotalStep = recipe.AdaLora.TotalStep ?? global::LoraDsl.Training.TrainingPlan.TotalStepsFor(training, order) };
+            var adalora = recipe.AdaLora with { TotalStep = recipe.AdaLora.TotalStep ?? global::LoraDsl.Training.TrainingPlan.TotalStepsFor(training, order, processes.Size) };
             var adapters = global::LoraDsl.AdaLora.AdaLoraInjector.Inject(model, recipe.Lora, adalora, targets);
             using var allocator = new global::LoraDsl.AdaLora.AdaLoraAllocator(adapters, adalora);
             var store = new global::LoraDsl.Adapters.AdaLoraAdapterStore(model, adapters, adalora, allocator, checkpoint);
@@ -66,18 +69,20 @@ namespace Samples
             var parameters = global::LoraDsl.Training.TrainableParameters.Of(model);
             var device = parameters[0].device;
             using var optimizer = global::LoraDsl.Training.AdamWOptimizer.Create(model, training);
-            var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output);
+            var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output, processes.Size);
             var schedule = global::LoraDsl.Training.LearningRateSchedule.From(training, plan.TotalSteps);
             var state = context.ResumeFrom is { } resumeFrom
                 ? global::LoraDsl.Training.TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)
                 : global::LoraDsl.Training.TrainerState.Start(training.Seed, plan.TotalSteps);
             if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);
-            global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
-                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom));
-            using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom);
+            if (processes.IsWriter) global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
+                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom, processes: processes));
+            using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom, processes);
 
-            // The loop: one batch per optimizer step, until the plan's last step.
+            // The loop: one batch per process per optimizer step, until the plan's last step.
             model.train();
+            // Each micro-batch's gradients are taken out of .grad and summed in one fixed order, the same for any process count.
+            var gradients = new global::LoraDsl.Distributed.StepGradients(parameters, processes);
             var batches = order.Batches(state.Epoch);
             while (state.GlobalStep < plan.TotalSteps)
             {
@@ -90,16 +95,30 @@ namespace Samples
                 var learningRate = schedule.At(state.GlobalStep);
                 global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
+                // The step's micro-batches over all processes (fewer at an epoch's end); this process runs its contiguous share.
+                var take = global::System.Math.Min(global::LoraDsl.Training.TrainingPlan.MicroBatchesPerStep(training, processes.Size), batches.Count - state.BatchInEpoch);
                 global::LoraDsl.Training.StepOutcome step;
                 using (global::TorchSharp.torch.NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    // Forward and loss, then backward.
-                    using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch], device);
-                    var loss = global::LoraDsl.Training.TrainingLoss.Compute(model, batch) + allocator.OrthogonalRegularization();
-                    loss.backward();
-                    // Gradient clipping to training.MaxGradNorm (none when null); the norm before clipping is reported.
-                    step = global::LoraDsl.Training.StepOutcome.FromLoss(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), batch.TokenCount);
+                    // The step's trained tokens (examples, for a classifier) over all its micro-batches on all processes, counted from the
+                    // data before any forward: each micro-batch's summed loss is divided by this one total, as in one batch holding them all.
+                    var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);
+                    // This process's micro-batches: forward (randomness seeded by the micro-batch's index in the step), summed loss, backward.
+                    var localTokens = 0;
+                    gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>
+                    {
+                        global::LoraDsl.Training.StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);
+                        using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
+                        var microLoss = global::LoraDsl.Training.TrainingLoss.ComputeSum(model, batch) / terms + allocator.OrthogonalRegularization() / take;
+                        microLoss.backward();
+                        localTokens += batch.TokenCount;
+                        return global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss);
+                    });
+                    // Data parallel: one allreduce sums the step's gradients, and one its loss and tokens, over the processes (nothing to send in one process).
+                    var (loss, tokens) = gradients.Reduce(localTokens);
+                    // Gradient clipping to training.MaxGradNorm (none when null) on the summed gradients; the norm before clipping is reported.
+                    step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);
                     // The NaN stop: a non-finite loss or gradient norm updates nothing.
                     if (step.IsFinite)
                     {
@@ -113,14 +132,14 @@ namespace Samples
                     log.Diverged(state, step);
                     break;
                 }
-                state = state.AfterStep(1, step.Tokens, learningRate);
+                state = state.AfterStep(take, step.Tokens, learningRate);
                 log.Step(state, step, learningRate);
                 if (training.SaveEvery > 0 && state.GlobalStep % training.SaveEvery == 0 && state.GlobalStep < plan.TotalSteps)
-                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
-                // Ctrl+C: finish this step, write checkpoint-last, stop.
-                if (context.Cancellation.IsCancellationRequested && state.GlobalStep < plan.TotalSteps)
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
+                // Ctrl+C (on any process): every process finishes this step, process 0 writes checkpoint-last, all stop.
+                if (processes.Any(context.Cancellation.IsCancellationRequested, "the stop request") && state.GlobalStep < plan.TotalSteps)
                 {
-                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
                     log.Cancelled(state);
                     break;
                 }
@@ -131,11 +150,14 @@ namespace Samples
             string? adapterDirectory = null;
             if (log.Status == global::LoraDsl.Training.TrainingStatus.Completed)
             {
-                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
                 adapterDirectory = global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunFolder.AdapterName);
-                global::LoraDsl.Adapters.AdaLoraAdapterWriter.Save(adapterDirectory, model, adapters, adalora, checkpoint);
-                global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
-                context.Log($"adapter: {adapterDirectory}");
+                if (processes.IsWriter)
+                {
+                    global::LoraDsl.Adapters.AdaLoraAdapterWriter.Save(adapterDirectory, model, adapters, adalora, checkpoint);
+                    global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
+                    context.Log($"adapter: {adapterDirectory}");
+                }
             }
             var result = log.End(state);
             return new global::LoraDsl.Recipes.RecipeReport(RecipeName, targets, data.Train.Count, null, result, adapterDirectory);

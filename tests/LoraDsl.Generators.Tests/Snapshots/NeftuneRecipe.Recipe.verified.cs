@@ -37,7 +37,10 @@ namespace Samples
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is not null, "NEFTune");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is not null, "LoRA+");
             global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
-            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite);
+            // The processes training together (one without an MPI launcher); process 0 alone writes the run folder.
+            var processes = context.Processes;
+            processes.Require(training, RecipeName);
+            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
             var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
@@ -67,22 +70,24 @@ namespace Samples
                 new global::LoraDsl.Optimization.LoraPlusOptions { Ratio = training.LoraPlusRatio!.Value, EmbeddingLearningRate = training.LoraPlusEmbeddingLearningRate },
                 training.LearningRate, training.WeightDecay);
             using var optimizer = global::LoraDsl.Optimization.OptimizerParameterGroups.CreateAdamW(groups, training);
-            var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output);
+            var plan = global::LoraDsl.Training.TrainingPlan.For(training, order, model, data, output, processes.Size);
             var schedule = global::LoraDsl.Training.LearningRateSchedule.From(training, plan.TotalSteps);
             var state = context.ResumeFrom is { } resumeFrom
                 ? global::LoraDsl.Training.TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)
                 : global::LoraDsl.Training.TrainerState.Start(training.Seed, plan.TotalSteps);
             if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);
-            global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
-                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom));
-            using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom);
+            if (processes.IsWriter) global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
+                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom, processes: processes));
+            using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom, processes);
             var before = context.EvaluateBeforeTraining && context.ResumeFrom is null
-                ? global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, 0, device)
+                ? global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, 0, device, processes)
                 : null;
 
-            // The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches.
+            // The loop: each optimizer step accumulates training.GradientAccumulationSteps micro-batches on each process.
             using var neftune = global::LoraDsl.Neftune.NeftuneNoise.Attach(model, new global::LoraDsl.Neftune.NeftuneOptions { Alpha = training.NeftuneAlpha!.Value });
             model.train();
+            // Each micro-batch's gradients are taken out of .grad and summed in one fixed order, the same for any process count.
+            var gradients = new global::LoraDsl.Distributed.StepGradients(parameters, processes);
             var batches = order.Batches(state.Epoch);
             while (state.GlobalStep < plan.TotalSteps)
             {
@@ -95,24 +100,29 @@ namespace Samples
                 var learningRate = schedule.At(state.GlobalStep);
                 global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);
-                var take = global::System.Math.Min(training.GradientAccumulationSteps, batches.Count - state.BatchInEpoch);
+                // The step's micro-batches over all processes (fewer at an epoch's end); this process runs its contiguous share.
+                var take = global::System.Math.Min(global::LoraDsl.Training.TrainingPlan.MicroBatchesPerStep(training, processes.Size), batches.Count - state.BatchInEpoch);
                 global::LoraDsl.Training.StepOutcome step;
                 using (global::TorchSharp.torch.NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    // The step's trained tokens (examples, for a classifier), counted before any forward: each micro-batch's summed
-                    // loss is divided by this one total, so every token weighs the same, as in one batch holding them all.
+                    // The step's trained tokens (examples, for a classifier) over all its micro-batches on all processes, counted from the
+                    // data before any forward: each micro-batch's summed loss is divided by this one total, as in one batch holding them all.
                     var terms = global::LoraDsl.Data.BatchCollator.StepLossTerms(data, batches, state.BatchInEpoch, take);
-                    var loss = 0.0;
-                    var tokens = 0;
-                    for (var micro = 0; micro < take; micro++)
+                    // This process's micro-batches: forward (randomness seeded by the micro-batch's index in the step), summed loss, backward.
+                    var localTokens = 0;
+                    gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>
                     {
+                        global::LoraDsl.Training.StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
                         var microLoss = global::LoraDsl.Training.TrainingLoss.ComputeSum(model, batch) / terms;
                         microLoss.backward();
-                        loss += global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss);
-                        tokens += batch.TokenCount;
-                    }
+                        localTokens += batch.TokenCount;
+                        return global::LoraDsl.Training.StepOutcome.ReadLoss(microLoss);
+                    });
+                    // Data parallel: one allreduce sums the step's gradients, and one its loss and tokens, over the processes (nothing to send in one process).
+                    var (loss, tokens) = gradients.Reduce(localTokens);
+                    // Gradient clipping to training.MaxGradNorm (none when null) on the summed gradients; the norm before clipping is reported.
                     step = new global::LoraDsl.Training.StepOutcome(loss, global::LoraDsl.Training.GradientClipping.ClipNorm(parameters, training.MaxGradNorm), tokens);
                     // The NaN stop: a non-finite loss or gradient norm updates nothing.
                     if (step.IsFinite) optimizer.step();
@@ -127,11 +137,11 @@ namespace Samples
                 if (training.EvalEvery > 0 && state.GlobalStep % training.EvalEvery == 0 && state.GlobalStep < plan.TotalSteps)
                     state = EvaluateAndKeepBest(state);
                 if (training.SaveEvery > 0 && state.GlobalStep % training.SaveEvery == 0 && state.GlobalStep < plan.TotalSteps)
-                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
-                // Ctrl+C: finish this step, write checkpoint-last, stop.
-                if (context.Cancellation.IsCancellationRequested && state.GlobalStep < plan.TotalSteps)
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
+                // Ctrl+C (on any process): every process finishes this step, process 0 writes checkpoint-last, all stop.
+                if (processes.Any(context.Cancellation.IsCancellationRequested, "the stop request") && state.GlobalStep < plan.TotalSteps)
                 {
-                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                    log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
                     log.Cancelled(state);
                     break;
                 }
@@ -143,11 +153,14 @@ namespace Samples
             if (log.Status == global::LoraDsl.Training.TrainingStatus.Completed)
             {
                 if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);
-                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store), state);
+                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
                 adapterDirectory = global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunFolder.AdapterName);
-                global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);
-                global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
-                context.Log($"adapter: {adapterDirectory}");
+                if (processes.IsWriter)
+                {
+                    global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);
+                    global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
+                    context.Log($"adapter: {adapterDirectory}");
+                }
             }
             var result = log.End(state);
             return new global::LoraDsl.Recipes.RecipeReport(RecipeName, targets, data.Train.Count, before, result, adapterDirectory);
@@ -155,11 +168,11 @@ namespace Samples
             // Validation loss (and scores) now; a better loss than any before writes checkpoint-best.
             global::LoraDsl.Training.TrainerState EvaluateAndKeepBest(global::LoraDsl.Training.TrainerState at)
             {
-                if (global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device) is not { } metrics) return at;
+                if (global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, at.GlobalStep, device, processes) is not { } metrics) return at;
                 log.Evaluation(metrics);
                 if (!at.IsImprovedBy(metrics.Loss)) return at;
                 var best = at.WithBest(metrics.Loss);
-                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.BestName), best, optimizer, store), best, metrics);
+                log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.BestName), best, optimizer, store, processes), best, metrics);
                 return best;
             }
         }

@@ -88,6 +88,8 @@ public static class RecipeSettings
         Row("training.eval_every", r => r.Training.EvalEvery, (r, v, k) => r with { Training = r.Training with { EvalEvery = Int(k, v) } }),
         Row("training.save_every", r => r.Training.SaveEvery, (r, v, k) => r with { Training = r.Training with { SaveEvery = Int(k, v) } }),
         Row("training.log_every", r => r.Training.LogEvery, (r, v, k) => r with { Training = r.Training with { LogEvery = Int(k, v) } }),
+        Row("training.data_parallel", r => Choice(r.Training.DataParallel), (r, v, k) => r with { Training = r.Training with { DataParallel = Choice<Distributed.DataParallelMode>(k, v) } }),
+        Row("training.processes", r => r.Training.Processes, (r, v, k) => r with { Training = r.Training with { Processes = Int(k, v) } }),
         Row("training.seed", r => r.Training.Seed, (r, v, k) => r with { Training = r.Training with { Seed = Int(k, v) } }),
         Row("training.output_dir", r => r.Training.OutputDirectory, (r, v) => r with { Training = r.Training with { OutputDirectory = v } }),
         Row("precision", r => r.Training.Precision.Name(), (r, v, k) => r with { Training = r.Training with { Precision = Precision(k, v) } }),
