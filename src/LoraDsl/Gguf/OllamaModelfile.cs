@@ -65,10 +65,12 @@ internal static class OllamaModelfile
         return null;
     }
 
+    /// <summary>"./name" for a file in or under the Modelfile's folder; a path already starting "./" is taken as relative to it.</summary>
     static string Relative(string folder, string file)
     {
-        if (!Path.IsPathRooted(file)) return file;
-        var relative = Path.GetRelativePath(folder, file);
-        return relative.StartsWith("..", StringComparison.Ordinal) ? file : "./" + relative;
+        if (file.StartsWith("./", StringComparison.Ordinal)) return file;
+        var full = Path.GetFullPath(file);
+        var relative = Path.GetRelativePath(folder, full);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : "./" + relative;
     }
 }

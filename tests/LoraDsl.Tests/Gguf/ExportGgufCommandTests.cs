@@ -41,7 +41,7 @@ public sealed class ExportGgufCommandTests
         var folder = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("gguf-cli-lora"));
         var adapter = Path.Combine(folder, "adapter");
         SaveAdapter(folder, adapter, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 });
-        var gguf = Path.Combine(folder, "a.gguf");
+        var gguf = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, "a.gguf"));
         var (exit, _, stderr) = CliCapture.Run(["export-gguf", "--model", folder, "--adapter", adapter, "--lora-only", "--output", gguf, "--base-gguf", Path.Combine(folder, "base.gguf")]);
         Assert.True(exit == 0, stderr);
         var modelfile = File.ReadAllText(Path.Combine(folder, "Modelfile"));
