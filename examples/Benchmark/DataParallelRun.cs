@@ -87,7 +87,8 @@ public static class DataParallelRun
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        var line = output.Split('\n').LastOrDefault(l => l.StartsWith('{'));
+        // The JSON line may follow a terminal escape the console wrote first.
+        var line = output.Split('\n').Where(l => l.Contains("{\"Processes\"")).Select(l => l[l.IndexOf('{')..]).LastOrDefault();
         if (process.ExitCode != 0 || line is null) throw new InvalidOperationException($"the {processes}-process run failed (exit {process.ExitCode}): {output}");
         return JsonSerializer.Deserialize<Measurement>(line)!;
     }

@@ -31,8 +31,9 @@ public partial class HostMemoryTests
         var emitter = Directory.EnumerateFiles(Path.Combine(root, "generators", "LoraDsl.Generators", "Emitting"), "*.cs", SearchOption.AllDirectories).ToList();
         var snapshots = Directory.EnumerateFiles(Path.Combine(root, "tests", "LoraDsl.Generators.Tests", "Snapshots"), "*.Recipe.verified.cs").ToList();
         Assert.Contains(emitter, f => Path.GetFileName(f) == "RecipeEmitter.cs");
-        // Every recipe has one loop shape (micro-batches shared out over the data-parallel processes); each micro-batch's loss is read through ReadLoss.
-        Assert.All(snapshots, f => Assert.Contains("StepOutcome.ReadLoss(microLoss)", File.ReadAllText(f), StringComparison.Ordinal));
+        // One loop shape (data-parallel): each micro-batch's loss is read through StepOutcome.ReadLoss.
+        Assert.Contains(snapshots, f => File.ReadAllText(f).Contains("StepOutcome.ReadLoss(microLoss)", StringComparison.Ordinal));
+        Assert.All(snapshots, f => Assert.Contains("gradients.Reduce(localTokens)", File.ReadAllText(f)));
         var offenders = RawReads(root, emitter.Concat(snapshots));
         Assert.True(offenders.Count == 0, "raw tensor reads in generated code (use StepOutcome.FromLoss / ReadLoss):\n" + string.Join('\n', offenders));
     }
