@@ -43,7 +43,8 @@ internal static class ChatDataset
         return new PreparedDataset
         {
             Task = DataTask.Chat,
-            Train = trainExamples,
+            // With data.packing, several conversations per row, each attending only to itself.
+            Train = options.Packing ? ExamplePacker.Pack(trainExamples, options.MaxTokens) : trainExamples,
             Validation = validationExamples,
             PadId = tokenizer.PadId,
             DroppedRecords = dropped,

@@ -63,6 +63,26 @@ public class ChatMaskTests
     }
 
     [Fact]
+    public void PackingPutsConversationsInOneRowWithTheirOwnSegments()
+    {
+        using var dir = new TempFolder();
+        var single = Build(dir, TwoTurns).Train[0];
+        var packed = DatasetBuilder.Build(new DataOptions
+        {
+            Files = [dir.Write("two.jsonl", TwoTurns + "\n" + TwoTurns)],
+            Task = DataTask.Chat,
+            MaxTokens = 512,
+            ValidationFraction = 0,
+            Packing = true,
+        }, Tokenizer, ChatMl);
+        var row = Assert.Single(packed.Train);
+        Assert.Equal([.. single.InputIds, .. single.InputIds], row.InputIds);
+        Assert.Equal([.. Enumerable.Repeat(1, single.InputIds.Length), .. Enumerable.Repeat(2, single.InputIds.Length)], row.Segments!);
+        // The same trained spans in each conversation (each one's first token is never a target).
+        Assert.Equal(["Hello!<|im_end|>", "See you.<|im_end|>", "Hello!<|im_end|>", "See you.<|im_end|>"], TrainedRuns(row, Tokenizer));
+    }
+
+    [Fact]
     public void LastTrainsOnlyTheLastAssistantTurnAndAllTrainsEverything()
     {
         using var dir = new TempFolder();
