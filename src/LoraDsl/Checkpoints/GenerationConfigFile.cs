@@ -39,14 +39,6 @@ static class GenerationConfigFile
         File.WriteAllText(Path.Combine(folder, FileName), generation.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>The ids a generation config would stop on (its eos_token_id, one or a list).</summary>
-    public static IReadOnlyList<long> EosIds(string folder)
-    {
-        var ids = new List<long>();
-        Add(ids, ReadObject(Path.Combine(folder, FileName))?["eos_token_id"]);
-        return ids;
-    }
-
     /// <summary>The chat template: chat_template.jinja (transformers ≥ 4.47), else tokenizer_config.json's chat_template.</summary>
     static string? ChatTemplate(string sourceDirectory, JsonObject? tokenizerConfig)
     {

@@ -11,15 +11,13 @@ namespace LoraDsl.Generation;
 /// </summary>
 public static class StopTokens
 {
-    public const string GenerationConfigFile = "generation_config.json";
-
     public static IReadOnlyList<long> Of(ModelConfig config, int? tokenizerEos, int? endOfTurn = null)
     {
         var ids = new List<long>();
         void Add(long id) { if (!ids.Contains(id)) ids.Add(id); }
         if (endOfTurn is { } turn) Add(turn);
         var folder = config.SourcePath is { } path ? Path.GetDirectoryName(Path.GetFullPath(path)) : null;
-        if (folder is not null && Path.Combine(folder, GenerationConfigFile) is var file && File.Exists(file))
+        if (folder is not null && Path.Combine(folder, Checkpoints.GenerationConfigFile.FileName) is var file && File.Exists(file))
         {
             JsonNode? node;
             try
