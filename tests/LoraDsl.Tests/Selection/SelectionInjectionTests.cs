@@ -131,4 +131,37 @@ public class SelectionInjectionTests
             LoraInjector.Inject(new TinyLlama(), new LoraOptions { Selection = new ModuleSelection { LayersToTransform = [2] } }, QandV));
         Assert.Contains("lora.layers_to_transform names layer 2, outside the 2 layers", deep.Message);
     }
+
+    [Fact]
+    public void Merging_a_patterned_adapter_adds_each_modules_own_scaled_delta()
+    {
+        var options = new LoraOptions
+        {
+            Rank = 2,
+            Alpha = 4,
+            Dropout = 0,
+            RankPattern = new Dictionary<string, int> { ["v_proj"] = 4 },
+            AlphaPattern = new Dictionary<string, double> { ["q_proj"] = 1 },
+        };
+        var model = new TinyLlama();
+        var injection = LoraInjector.Inject(model, options, QandV);
+        AdapterRoundTripTests.RandomizeTrainable(model, 6);
+        // W + (alpha/r)·B·A per module, from the module's own factors: q_proj 1/2, v_proj 4/4.
+        var expected = new Dictionary<string, Tensor>();
+        using (no_grad())
+            foreach (var m in injection.Modules)
+            {
+                var scaling = m.Path.EndsWith("q_proj", StringComparison.Ordinal) ? 0.5 : 1.0;
+                expected[m.Path] = m.Layer.Base.WeightOutIn().detach().clone() + m.Adapter.FullB().matmul(m.Adapter.A).mul(scaling);
+            }
+        using var unmerged = Logits(model);
+        LoraInjector.MergeAndUnload(model);
+        using var merged = Logits(model);
+        Assert.True(allclose(unmerged, merged, rtol: 0, atol: 1e-5));
+        foreach (var (path, weight) in expected)
+        {
+            var linear = (TorchSharp.Modules.Linear)LoraDsl.Modules.ModuleSurgery.Find(model, path);
+            Assert.True(allclose(linear.weight!, weight, rtol: 0, atol: 1e-6), path);
+        }
+    }
 }
