@@ -147,9 +147,7 @@ public static class RecipeEmitter
         writer.Line();
 
         writer.Line($"// Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.");
-        writer.Line("var placement = new global::LoraDsl.Lora.LoraTargetList(model);");
-        writer.Line($"{architecture}.ApplyLora(model, recipe.Lora, recipe.Targets, placement);");
-        writer.Line("var targets = placement.Targets;");
+        writer.Line($"var targets = global::LoraDsl.Lora.TargetPlacement.Resolve(model, {architecture}.Descriptor, recipe.Targets);");
         if (shape.AdaLora)
         {
             writer.Line("// AdaLoRA: SVD-form adapters at init_r; the allocator prunes them to target_r on average over the planned steps.");

@@ -36,8 +36,8 @@ public static class LoraInjector
             else if (module is not nn.Module<Tensor, Tensor>)
                 throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules.");
             var baseLayer = module is LoraLinear wrapped ? wrapped.Base : LoraBaseLayer.Of((nn.Module<Tensor, Tensor>)module, target.Path);
-            EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path, variant);
-            if (options.MutatesBase) ResidualInit.CheckRank(options, baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
+            EmbeddingLora.Check(baseLayer, options, target.Rows is not null, target.Path, variant);
+            if (options.MutatesBase) ResidualInit.CheckRank(options, baseLayer, target.Rows?.Sum(r => r.Length) ?? 0, target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
 
@@ -46,7 +46,7 @@ public static class LoraInjector
         {
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
-            var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
+            var rows = target.Rows is null ? null : OutputRows.Of(target.Rows, layer.Base.OutFeatures, target.Path);
             var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }

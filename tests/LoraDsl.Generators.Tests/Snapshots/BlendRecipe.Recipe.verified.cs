@@ -52,9 +52,7 @@ namespace Samples
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
-            var placement = new global::LoraDsl.Lora.LoraTargetList(model);
-            global::LoraDsl.Architectures.Gpt2.ApplyLora(model, recipe.Lora, recipe.Targets, placement);
-            var targets = placement.Targets;
+            var targets = global::LoraDsl.Lora.TargetPlacement.Resolve(model, global::LoraDsl.Architectures.Gpt2.Descriptor, recipe.Targets);
             var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
             var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
             // The start: the saved adapters r.StartFrom names (combined first when several), loaded into these adapters.
