@@ -46,8 +46,7 @@ public static class LoraInjector
         {
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
-            var rows = target.Rows is null ? null : OutputRows.Of(target.Rows, layer.Base.OutFeatures, target.Path);
-            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant);
+            var adapter = layer.AddAdapter(options.AdapterName, options, target.Rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);
