@@ -82,7 +82,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         var architectureModel = architectureType is null ? null : ArchitectureParser.Parse(architectureType, ct);
 
         Report(context, RecipeValidator.Validate(recipe, architectureModel, stated.Targets));
-        Report(context, ServingValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
+        Report(context, ServingValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets], stated.Selection));
         Report(context, SelectionValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets], stated.Selection));
         recipeFacts.Add(new RecipeFacts(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
         Report(context, DataFileValidator.Validate(stated.DataFiles, projectFolder));

@@ -16,7 +16,21 @@ public static class ServingValidator
     // The runtime's defaults (LoraOptions.Rank, AdaLoraOptions.InitR) for a recipe that states none.
     private const int DefaultRank = 16, DefaultAdaLoraInitR = 12;
 
-    public static IEnumerable<DiagnosticInfo> Validate(RecipeModel recipe, ArchitectureModel? architecture, IReadOnlyList<TargetModel> targets)
+    // A server sizes its LoRA slots by the largest rank, rank_pattern's too (unknown when a pattern rank is not a constant).
+    private static int? LargestRank(int? rank, bool adalora, IReadOnlyList<SelectionEntry>? selection)
+    {
+        if (adalora || rank is null || selection is null) return rank;
+        var largest = rank.Value;
+        foreach (var entry in selection.Where(e => e.Option == "lora.rank_pattern"))
+        {
+            if (entry.Value is not { } value) return null;
+            largest = System.Math.Max(largest, (int)value);
+        }
+        return largest;
+    }
+
+    public static IEnumerable<DiagnosticInfo> Validate(
+        RecipeModel recipe, ArchitectureModel? architecture, IReadOnlyList<TargetModel> targets, IReadOnlyList<SelectionEntry>? selection = null)
     {
         if (recipe.Serving is not { } serving) yield break;
         var settings = recipe.Settings.AsArray();
@@ -29,7 +43,7 @@ public static class ServingValidator
         var adapter = new ServedAdapter
         {
             PeftType = adalora ? "ADALORA" : "LORA",
-            Rank = rank is null ? (adalora ? DefaultAdaLoraInitR : DefaultRank) : rank.Number is { } n ? (int)n : null,
+            Rank = LargestRank(rank is null ? (adalora ? DefaultAdaLoraInitR : DefaultRank) : rank.Number is { } n ? (int)n : null, adalora, selection),
             UseDora = SettingValues.IsOn(settings, "lora.use_dora"),
             UseRsLora = SettingValues.IsOn(settings, "lora.use_rslora"),
             Bias = SettingValues.Last(settings, "lora.bias")?.Text ?? "none",

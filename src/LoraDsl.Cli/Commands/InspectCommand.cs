@@ -46,6 +46,10 @@ static class InspectCommand
                 var plan = definition.Targets.Resolve(definition.Architecture, config.NumLayers);
                 Console.WriteLine($"recipe {definition.Name}: r={definition.Lora.Rank} alpha={definition.Lora.Alpha} dropout={definition.Lora.Dropout}");
                 Console.WriteLine($"  {plan}");
+                // PEFT's selection options, when the recipe asks for any (the adapter_config.json keys they become).
+                var settings = definition.Settings().Where(kv => kv.Value is { Length: > 0 } && kv.Key is "lora.target_regex" or "lora.exclude_modules"
+                    or "lora.layers_to_transform" or "lora.layers_pattern" or "lora.rank_pattern" or "lora.alpha_pattern");
+                foreach (var (key, value) in settings) Console.WriteLine($"  {key} = {value}");
             }
             var adapters = session.Adapters.Describe();
             if (adapters.Count > 0)

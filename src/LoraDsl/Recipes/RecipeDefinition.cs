@@ -162,7 +162,8 @@ public sealed record RecipeDefinition(
         var adapter = new ServedAdapter
         {
             PeftType = UseAdaLora ? "ADALORA" : "LORA",
-            Rank = UseAdaLora ? AdaLora.InitR : Lora.Rank,
+            // A server sizes its LoRA slots by the largest rank: rank_pattern's too (vLLM's max_lora_rank).
+            Rank = UseAdaLora ? AdaLora.InitR : Lora.RankPattern.Values.Append(Lora.Rank).Max(),
             UseDora = Lora.UseDora,
             UseRsLora = Lora.UseRsLora,
             Bias = ChoiceSpelling.Of(Lora.Bias.ToString()),

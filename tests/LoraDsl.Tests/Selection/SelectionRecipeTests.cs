@@ -61,5 +61,14 @@ public class SelectionRecipeTests
         Assert.Equal((8, 0.5), scaling["model.layers.0.self_attn.q_proj"]);
         Assert.Equal((2, 8.0), scaling["model.layers.1.self_attn.v_proj"]);
         Assert.Equal(3, scaling.Count);
+
+        // start.adapters continues it (each module's saved r and alpha equal the recipe's own); another pattern rank is refused by name.
+        var more = SelectionRecipe.Run(Quiet(Set("model.path", checkpoint), Set("training.output_dir", TinyCheckpoints.NewFolder("selection-llama-more")),
+            Set("start.adapters", adapter), Set("training.max_steps", "1")));
+        Assert.Equal(LoraDsl.Training.TrainingStatus.Completed, more.Training.Status);
+        var refused = Assert.Throws<AdapterMismatchException>(() => SelectionRecipe.Run(Quiet(Set("model.path", checkpoint),
+            Set("training.output_dir", TinyCheckpoints.NewFolder("selection-llama-refused")), Set("start.adapters", adapter), Set("lora.rank_pattern", "q_proj=4"))));
+        Assert.Contains("r=8", refused.Message);
+        Assert.Contains("lora.rank_pattern", refused.Message);
     }
 }

@@ -87,4 +87,14 @@ public class SelectionSettingsTests
         var warnings = Sample().WithOverride("lora.exclude_modules", "qkv_proj").Validate();
         Assert.Contains("lora.exclude_modules entry 'qkv_proj' matches no module of architecture 'llama'; it excludes nothing", warnings);
     }
+
+    [Fact]
+    public void A_server_is_checked_against_the_largest_rank_rank_pattern_asks_for()
+    {
+        var recipe = Builder(l => l.Rank(8).Target(Llama.QProj, Llama.VProj).RankPattern(Llama.VProj, 16))
+            .Data(d => d.CausalLanguageModeling("text")).ServeWith(Server.Vllm(maxLoraRank: 16)).Build();
+        Assert.Equal(16, recipe.Lora.ForModule("model.layers.0.self_attn.v_proj").Rank);
+        var e = Assert.Throws<RecipeValidationException>(() => recipe.WithOverride("lora.rank_pattern", "v_proj=32"));
+        Assert.Contains("vLLM", e.Message);
+    }
 }

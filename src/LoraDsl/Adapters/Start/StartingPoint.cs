@@ -124,13 +124,15 @@ public static class StartingPoint
             var saved = config.OptionsFor(module.Path, live.AdapterName);
             var at = $"{source} ({configFile}: {{0}} on '{module.Path}')";
             if (saved.Rank != live.Rank)
-                throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"r={saved.Rank}"), live.Rank.ToString(CultureInfo.InvariantCulture), "lora.r");
+                throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"r={saved.Rank}"), live.Rank.ToString(CultureInfo.InvariantCulture),
+                    Dsl.PeftModuleMatch.PatternKey(live.RankPattern.Keys, module.Path) is null ? "lora.r" : "lora.rank_pattern");
             if (saved.UseDora != live.UseDora)
                 throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"use_dora={Bool(saved.UseDora)}"), Bool(live.UseDora), "lora.use_dora");
             if (exactScaling && saved.UseRsLora != live.UseRsLora)
                 throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"use_rslora={Bool(saved.UseRsLora)}"), Bool(live.UseRsLora), "lora.use_rslora");
             if (exactScaling && saved.Alpha != live.Alpha)
-                throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"lora_alpha={Number(saved.Alpha)}"), Number(live.Alpha), "lora.alpha");
+                throw Mismatch(recipe.Name, string.Format(CultureInfo.InvariantCulture, at, $"lora_alpha={Number(saved.Alpha)}"), Number(live.Alpha),
+                    Dsl.PeftModuleMatch.PatternKey(live.AlphaPattern.Keys, module.Path) is null ? "lora.alpha" : "lora.alpha_pattern");
             scalings[module.Path] = saved.Scaling;
         }
         return scalings;
