@@ -75,7 +75,14 @@ for (var round = 1; round <= options.Rounds; round++)
                 continue;
             }
             Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: {options.Warmup} warmup + {options.Steps} timed steps ...");
-            var mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]);
+            StepMeasurement mine;
+            try { mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]); }
+            catch (InvalidOperationException e)
+            {
+                // One failed row (out of memory, a crash) is reported and the run goes on to the next.
+                Console.WriteLine($"  row failed: {e.Message.Split('\n')[0]}");
+                continue;
+            }
             Add(ours, $"{directory}|{c.Label}", mine);
             // Each row as it arrives, so a run cut short still shows what it measured.
             Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {mine.Label}: {mine.MedianStepSeconds:F3} s/step, {mine.TokensPerSecond:F0} tokens/s, peak RSS {mine.PeakRssMb:F0} MB"));
@@ -102,8 +109,12 @@ if (!options.SkipGeneration && (options.Mode ?? "lora") == "lora")
     foreach (var (directory, _) in models)
     {
         Console.WriteLine($"{Path.GetFileName(directory)}: generate {options.NewTokens} tokens after {options.PromptTokens}, base / unmerged adapter / merged ...");
-        var line = Child.RunSelfLine([.. ChildArguments(args), "--generate-child", "--model", directory, "--precision", options.Precision == "fp32" ? "fp32" : "bf16"]);
-        generation.Add(JsonSerializer.Deserialize<GenerationRun.Result>(line)!);
+        try
+        {
+            var line = Child.RunSelfLine([.. ChildArguments(args), "--generate-child", "--model", directory, "--precision", options.Precision == "fp32" ? "fp32" : "bf16"]);
+            generation.Add(JsonSerializer.Deserialize<GenerationRun.Result>(line)!);
+        }
+        catch (InvalidOperationException e) { Console.WriteLine($"  generation failed: {e.Message.Split('\n')[0]}"); }
     }
 
 peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, CpuInfo.NativeBf16Matmul ? MatmulPeak.Measure(ScalarType.BFloat16) : 0));

@@ -35,7 +35,7 @@ public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights
     public override Tensor Forward(ModelInputs inputs)
     {
         using var hidden = transformer.Forward(inputs, GradientCheckpointing && training);
-        return lm_head.call(hidden);
+        return UpcastLinear.Call(lm_head, hidden);
     }
 
     public Tensor ForwardHidden(ModelInputs inputs) => transformer.Forward(inputs, GradientCheckpointing && training);

@@ -40,7 +40,7 @@ public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeight
     public override Tensor Forward(ModelInputs inputs)
     {
         using var hidden = model.Forward(inputs, GradientCheckpointing && training);
-        var logits = lm_head.call(hidden);
+        var logits = UpcastLinear.Call(lm_head, hidden);
         return ((ICausalLanguageModel)this).Softcap(logits);
     }
 
