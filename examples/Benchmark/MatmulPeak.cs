@@ -9,7 +9,8 @@ namespace Benchmark;
 /// </summary>
 public static class MatmulPeak
 {
-    public static double Measure(ScalarType dtype = ScalarType.Float32, int n = 2048, int repeats = 10)
+    /// <param name="upcast">bf16 operands multiplied in fp32 and rounded back, as LoraDsl runs bf16 products on a CPU without native bf16 matmuls.</param>
+    public static double Measure(ScalarType dtype = ScalarType.Float32, int n = 2048, int repeats = 10, bool upcast = false)
     {
         using var a = randn(n, n).to(dtype);
         using var b = randn(n, n).to(dtype);
@@ -17,7 +18,12 @@ public static class MatmulPeak
         for (var i = 0; i < repeats + 1; i++)
         {
             var clock = Stopwatch.StartNew();
-            using (var c = a.matmul(b)) { }
+            if (upcast)
+            {
+                using var scope = NewDisposeScope();
+                a.to(ScalarType.Float32).matmul(b.to(ScalarType.Float32)).to(dtype);
+            }
+            else using (var c = a.matmul(b)) { }
             if (i > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return 2.0 * n * n * n / best;

@@ -98,6 +98,13 @@ public static class PartsRun
             var (qq, k, v) = (q.detach().requires_grad_(true), kv.detach().requires_grad_(true), kv.detach().requires_grad_(true));
             return nn.functional.scaled_dot_product_attention(qq, LoraDsl.Models.Llama.LlamaAttention.RepeatHeads(k, 3), LoraDsl.Models.Llama.LlamaAttention.RepeatHeads(v, 3), null, 0.0, true);
         }));
+        // The flash kernel's blocks call the same bf16 GEMM as matmuls: on a CPU without native bf16 it takes the reference path too.
+        Time("  repeat k,v + SDPA, q/k/v upcast to fp32", repeats, () => Backward(() =>
+        {
+            var (qq, k, v) = (q.detach().requires_grad_(true), kv.detach().requires_grad_(true), kv.detach().requires_grad_(true));
+            var (q32, k32, v32) = (qq.to(ScalarType.Float32), LoraDsl.Models.Llama.LlamaAttention.RepeatHeads(k, 3).to(ScalarType.Float32), LoraDsl.Models.Llama.LlamaAttention.RepeatHeads(v, 3).to(ScalarType.Float32));
+            return nn.functional.scaled_dot_product_attention(q32, k32, v32, null, 0.0, true).to(ScalarType.BFloat16);
+        }));
         using var gate = randn(Batch, Sequence, 2048).to(ScalarType.BFloat16);
         Time("  SwiGLU silu(gate) * up [4, 256, 2048]", repeats, () => Backward(() =>
         {

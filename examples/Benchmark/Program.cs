@@ -51,12 +51,13 @@ else
 }
 var configurations = StepConfiguration.Select(options);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {options.Threads} torch threads; {CpuInfo.Describe()}");
-// ATen's reference bf16 GEMM (no AVX-512/AMX) takes minutes at 2048³: two repeats before the rows, none after.
-var bf16PeakRepeats = CpuInfo.NativeBf16Matmul ? 10 : 2;
-var peaks = new MatmulPeaks(MatmulPeak.Measure(ScalarType.Float32), MatmulPeak.Measure(ScalarType.BFloat16, repeats: bf16PeakRepeats));
-Console.WriteLine($"matmul 2048³ peak: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
-if (!CpuInfo.NativeBf16Matmul)
-    Console.WriteLine("note: no AVX-512 BW/VL/DQ or AMX: libtorch runs bf16 matmuls through ATen's reference GEMM, not oneDNN; bf16 and NF4 rows are slower than fp32 here (--parts)");
+// Without native bf16 matmuls LoraDsl multiplies bf16 operands in fp32 (docs/precision.md): the bf16 "peak" is that product's rate,
+// not ATen's reference bf16 GEMM (minutes at 2048³ and a path no row takes).
+var upcastBf16 = !CpuInfo.NativeBf16Matmul;
+var peaks = new MatmulPeaks(MatmulPeak.Measure(ScalarType.Float32), MatmulPeak.Measure(ScalarType.BFloat16, upcast: upcastBf16));
+Console.WriteLine($"matmul 2048³ peak: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s{(upcastBf16 ? " (bf16 operands upcast, fp32 GEMM)" : "")}");
+if (upcastBf16)
+    Console.WriteLine("note: no AVX-512 BW/VL/DQ or AMX: libtorch's bf16 matmul would be ATen's reference GEMM; LoraDsl keeps bf16 storage and multiplies in fp32 (LORADSL_BF16_MATMUL=native forces the reference path; --parts)");
 
 // Rounds interleave the implementations (each LoraDsl row, then its PyTorch row, repeat):
 // on a shared machine a slow spell then hits both sides instead of one.
@@ -75,7 +76,14 @@ for (var round = 1; round <= options.Rounds; round++)
                 continue;
             }
             Console.WriteLine($"round {round}/{options.Rounds}, {Path.GetFileName(directory)}, LoraDsl {c.Label}: {options.Warmup} warmup + {options.Steps} timed steps ...");
-            var mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]);
+            StepMeasurement mine;
+            try { mine = Child.RunSelf([.. ChildArguments(args), "--child", "--model", directory, .. c.Arguments()]); }
+            catch (InvalidOperationException e)
+            {
+                // One failed row (out of memory, a crash) is reported and the run goes on to the next.
+                Console.WriteLine($"  row failed: {e.Message.Split('\n')[0]}");
+                continue;
+            }
             Add(ours, $"{directory}|{c.Label}", mine);
             // Each row as it arrives, so a run cut short still shows what it measured.
             Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {mine.Label}: {mine.MedianStepSeconds:F3} s/step, {mine.TokensPerSecond:F0} tokens/s, peak RSS {mine.PeakRssMb:F0} MB"));
@@ -102,11 +110,15 @@ if (!options.SkipGeneration && (options.Mode ?? "lora") == "lora")
     foreach (var (directory, _) in models)
     {
         Console.WriteLine($"{Path.GetFileName(directory)}: generate {options.NewTokens} tokens after {options.PromptTokens}, base / unmerged adapter / merged ...");
-        var line = Child.RunSelfLine([.. ChildArguments(args), "--generate-child", "--model", directory, "--precision", options.Precision == "fp32" ? "fp32" : "bf16"]);
-        generation.Add(JsonSerializer.Deserialize<GenerationRun.Result>(line)!);
+        try
+        {
+            var line = Child.RunSelfLine([.. ChildArguments(args), "--generate-child", "--model", directory, "--precision", options.Precision == "fp32" ? "fp32" : "bf16"]);
+            generation.Add(JsonSerializer.Deserialize<GenerationRun.Result>(line)!);
+        }
+        catch (InvalidOperationException e) { Console.WriteLine($"  generation failed: {e.Message.Split('\n')[0]}"); }
     }
 
-peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, CpuInfo.NativeBf16Matmul ? MatmulPeak.Measure(ScalarType.BFloat16) : 0));
+peaks = new MatmulPeaks(Math.Max(peaks.Fp32, MatmulPeak.Measure(ScalarType.Float32)), Math.Max(peaks.Bf16, MatmulPeak.Measure(ScalarType.BFloat16, upcast: upcastBf16)));
 Console.WriteLine($"matmul 2048³ peak, best of the measurements before and after: fp32 {peaks.Fp32 / 1e9:F1} GFLOP/s, bf16 {peaks.Bf16 / 1e9:F1} GFLOP/s");
 Report.Print(results, baseline, peaks, options);
 ComparisonTable.Print(results, generation);

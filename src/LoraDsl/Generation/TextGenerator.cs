@@ -1,4 +1,5 @@
 using LoraDsl.Models;
+using LoraDsl.Modules;
 using LoraDsl.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -71,7 +72,7 @@ public sealed class TextGenerator
         {
             using var hidden = causal.ForwardHidden(inputs);
             using var lastHidden = hidden[.., ^1..];
-            using var logits = causal.Softcap(causal.OutputHead.call(lastHidden));
+            using var logits = causal.Softcap(UpcastLinear.Call(causal.OutputHead, lastHidden));
             return logits[0, -1].to(ScalarType.Float32);
         }
         using var all = model.Forward(inputs);

@@ -1,3 +1,4 @@
+using LoraDsl.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -106,10 +107,15 @@ public sealed class LoraAdapter : nn.Module
             using var looked = LookUp(input);
             return nn.functional.linear(looked, lora_B);
         }
-        using var a = In(lora_A, input.dtype);
-        using var b = In(lora_B, input.dtype);
-        using var down = nn.functional.linear(input, a);
-        return nn.functional.linear(down, b);
+        // bf16 activations multiply bf16 copies of A and B, or upcast to A and B's fp32 without native bf16 matmuls (BFloat16Matmul).
+        var productDtype = BFloat16Matmul.ProductDtype(input);
+        using var x = input.dtype == productDtype ? input.alias() : input.to(productDtype);
+        using var a = In(lora_A, productDtype);
+        using var b = In(lora_B, productDtype);
+        using var down = nn.functional.linear(x, a);
+        if (productDtype == input.dtype) return nn.functional.linear(down, b);
+        using var up = nn.functional.linear(down, b);
+        return up.to(input.dtype);
     }
 
     Tensor LookUp(Tensor ids)

@@ -1,3 +1,4 @@
+using LoraDsl.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -91,7 +92,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (groups.Any(g => !SameSet(merged, g.Wanted) && !CorrectableOnTheFly(g.Wanted))) Unmerge();
         // Rows whose wanted adapters are exactly the merged ones take the base output as it is.
         groups.RemoveAll(g => SameSet(merged, g.Wanted));
-        var result = base_layer.call(x);
+        var result = UpcastLinear.Call(base_layer, x);
         if (groups.Count == 0) return result;
         Tensor output;
         using (NewDisposeScope())

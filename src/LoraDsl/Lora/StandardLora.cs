@@ -1,3 +1,4 @@
+using LoraDsl.Modules;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Lora;
@@ -31,9 +32,12 @@ public sealed class StandardLora : ILoraVariant
             return ILoraVariant.AddForward(this, sum, adapter, baseLayer, input, baseOutput);
         using var scope = NewDisposeScope();
         using var dropped = adapter.ApplyDropout(input);
-        var down = nn.functional.linear(dropped.reshape(-1, adapter.InFeatures), LoraAdapter.In(adapter.A, dropped.dtype));
-        var flat = addmm(sum.reshape(-1, adapter.OutFeatures), down, LoraAdapter.In(adapter.B, dropped.dtype).t(), beta: 1, alpha: (float)adapter.Scaling);
-        return flat.reshape(sum.shape).MoveToOuterDisposeScope();
+        // Without native bf16 matmuls the adapter runs in fp32 on its master weights, the sum cast there and back (BFloat16Matmul).
+        var productDtype = BFloat16Matmul.ProductDtype(dropped);
+        var x = dropped.reshape(-1, adapter.InFeatures).to(productDtype);
+        var down = nn.functional.linear(x, LoraAdapter.In(adapter.A, productDtype));
+        var flat = addmm(sum.reshape(-1, adapter.OutFeatures).to(productDtype), down, LoraAdapter.In(adapter.B, productDtype).t(), beta: 1, alpha: (float)adapter.Scaling);
+        return flat.reshape(sum.shape).to(sum.dtype).MoveToOuterDisposeScope();
     }
 
     public Tensor Merge(LoraAdapter adapter, Tensor weight)

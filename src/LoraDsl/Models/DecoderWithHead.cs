@@ -47,7 +47,7 @@ public abstract class DecoderWithHead : PretrainedModel, IModuleHost, ITiedWeigh
     public override Tensor Forward(ModelInputs inputs)
     {
         using var hidden = ForwardHidden(inputs);
-        return ((ICausalLanguageModel)this).Softcap(OutputHead.call(hidden));
+        return ((ICausalLanguageModel)this).Softcap(UpcastLinear.Call(OutputHead, hidden));
     }
 
     public Tensor ForwardHidden(ModelInputs inputs) => ForwardDecoder(inputs, GradientCheckpointing && training);

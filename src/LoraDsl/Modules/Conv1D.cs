@@ -35,6 +35,7 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        if (UpcastLinear.Upcasts(x, weight)) return UpcastLinear.Apply(x, weight, bias, weightInOut: true);
         if (bias is null) return matmul(x, weight);
         // addmm is one fused call for the 2-D case; higher ranks flatten to it and back.
         var shape = x.shape;

@@ -1,3 +1,4 @@
+using LoraDsl.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,7 +41,9 @@ sealed class FourBitMatmul : autograd.SingleTensorFunction<FourBitMatmul>
         using var scope = NewDisposeScope();
         var w = weight.Dequantize(computeDtype);
         var grad = gradOutput.to(computeDtype);
-        var gradInput = matmul(grad, w).to(dtype).MoveToOuterDisposeScope();
+        var productDtype = BFloat16Matmul.ProductDtype(computeDtype, gradOutput.device);
+        var product = productDtype == computeDtype ? matmul(grad, w) : matmul(grad.to(productDtype), w.to(productDtype)).to(computeDtype);
+        var gradInput = product.to(dtype).MoveToOuterDisposeScope();
         Tensor? gradBias = null;
         if (biasDtype is { } type)
         {
@@ -56,7 +59,8 @@ sealed class FourBitMatmul : autograd.SingleTensorFunction<FourBitMatmul>
         var w = weight.Dequantize(computeDtype);
         var input = x.dtype == computeDtype ? x.alias() : x.to(computeDtype);
         var b = bias is null ? null : bias.dtype == computeDtype ? bias.alias() : bias.to(computeDtype);
-        var y = nn.functional.linear(input, w, b);
+        // Without native bf16 matmuls the bf16 operands multiply in fp32, rounded to bf16 once (BFloat16Matmul).
+        var y = UpcastLinear.Upcasts(input, w) ? UpcastLinear.Product(input, w, b, weightInOut: false) : nn.functional.linear(input, w, b);
         return (y.dtype == x.dtype ? y : y.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

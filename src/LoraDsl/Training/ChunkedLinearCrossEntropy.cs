@@ -1,4 +1,5 @@
 using LoraDsl.Data;
+using LoraDsl.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,11 +55,13 @@ public static class ChunkedLinearCrossEntropy
         Tensor? hiddenGrad = null, weightGrad = null;
         using (no_grad())
         {
-            var hd = h.detach();
-            var wd = weight.detach();
+            // Without native bf16 matmuls a bf16 head is upcast once per call, not per block (BFloat16Matmul).
+            var productDtype = BFloat16Matmul.ProductDtype(weight);
+            var hd = h.detach().to(productDtype);
+            var wd = weight.detach().to(productDtype);
             total = zeros(1, dtype: ScalarType.Float32, device: h.device);
-            if (hiddenNeedsGrad) hiddenGrad = empty_like(hd);
-            if (weightNeedsGrad) weightGrad = zeros_like(wd);
+            if (hiddenNeedsGrad) hiddenGrad = empty_like(h);
+            if (weightNeedsGrad) weightGrad = zeros_like(weight);
             for (long start = 0; start < tokens; start += rows)
             {
                 using var block = NewDisposeScope();

@@ -31,7 +31,7 @@ public sealed class Gpt2Attention : nn.Module, IModuleHost
         var k = qkv[1].view(batch, seq, heads, headDim).transpose(1, 2);
         var v = qkv[2].view(batch, seq, heads, headDim).transpose(1, 2);
         if (cache is not null) (k, v) = cache.Append(layerIndex, k, v);
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
+        var attended = BFloat16Matmul.ScaledDotProductAttention(q, k, v, mask, isCausal);
         var merged = attended.transpose(1, 2).reshape(batch, seq, width);
         return c_proj.call(merged).MoveToOuterDisposeScope();
     }

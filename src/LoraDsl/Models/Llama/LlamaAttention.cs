@@ -71,12 +71,12 @@ public sealed class LlamaAttention : nn.Module, IModuleHost, IFusedOutputs
         Tensor q, k, v;
         if (qkv_proj is not null)
         {
-            var parts = qkv_proj.call(hidden).split([heads * headDim, kvHeads * headDim, kvHeads * headDim], -1);
+            var parts = UpcastLinear.Call(qkv_proj, hidden).split([heads * headDim, kvHeads * headDim, kvHeads * headDim], -1);
             (q, k, v) = (parts[0], parts[1], parts[2]);
         }
         else
         {
-            (q, k, v) = (q_proj!.call(hidden), k_proj!.call(hidden), v_proj!.call(hidden));
+            (q, k, v) = (UpcastLinear.Call(q_proj!, hidden), UpcastLinear.Call(k_proj!, hidden), UpcastLinear.Call(v_proj!, hidden));
         }
         q = q.reshape(batch, seq, heads, headDim);
         k = k.reshape(batch, seq, kvHeads, headDim);
@@ -99,10 +99,10 @@ public sealed class LlamaAttention : nn.Module, IModuleHost, IFusedOutputs
         {
             // SDPA scales by 1/√head_dim; another scale is folded into the queries.
             if (scale is { } s) q = q * (s * Math.Sqrt(headDim));
-            attended = nn.functional.scaled_dot_product_attention(q, keys, values, mask, 0.0, isCausal);
+            attended = BFloat16Matmul.ScaledDotProductAttention(q, keys, values, mask, isCausal);
         }
         var merged = attended.transpose(1, 2).reshape(batch, seq, heads * headDim);
-        return o_proj.call(merged).MoveToOuterDisposeScope();
+        return UpcastLinear.Call(o_proj, merged).MoveToOuterDisposeScope();
     }
 
     /// <summary>Gemma 2's eager attention: softmax(mask(c·tanh(scale·q·kᵀ / c))) · v, the softmax in float32.</summary>

@@ -44,15 +44,15 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IModuleHost
         Tensor gate, up;
         if (gate_up_proj is not null)
         {
-            var parts = gate_up_proj.call(input).split([intermediate, intermediate], -1);
+            var parts = UpcastLinear.Call(gate_up_proj, input).split([intermediate, intermediate], -1);
             (gate, up) = (parts[0], parts[1]);
         }
         else
         {
-            (gate, up) = (gate_proj!.call(input), up_proj!.call(input));
+            (gate, up) = (UpcastLinear.Call(gate_proj!, input), UpcastLinear.Call(up_proj!, input));
         }
         var activated = gelu ? Gpt2Mlp.GeluNew(gate) : nn.functional.silu(gate);
-        return down_proj.call(activated * up).MoveToOuterDisposeScope();
+        return UpcastLinear.Call(down_proj, activated * up).MoveToOuterDisposeScope();
     }
 
     public nn.Module<Tensor, Tensor> GetChild(string name) => name switch
