@@ -35,6 +35,7 @@ public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection inject
             foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);
         }
         foreach (var (name, p) in AdapterWriter.SavedParameters(model, injection)) Copy(stored, AdapterFiles.Parameter(name), p);
+        foreach (var layer in injection.TrainableTokenLayers.Where(l => l.TiedTo is null)) Copy(stored, AdapterFiles.TrainableTokensDelta(layer.Path), layer.Delta);
     }
 
     static Tensor Read(SafetensorsFile stored, string key) =>

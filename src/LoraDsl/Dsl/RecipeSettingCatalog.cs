@@ -32,6 +32,8 @@ public static class RecipeSettingCatalog
         new SettingInfo("lora.init", "Lora", "Init", SettingKind.Choice, "PEFT's init_lora_weights; pissa and olora change the base to a residual, and saved adapters are converted to plain LoRA.").WithChoices("default", "gaussian", "pissa", "olora"),
         new SettingInfo("lora.pissa_iterations", "Lora", "PissaIterations", SettingKind.Integer, "PiSSA's fast SVD: subspace iterations (init pissa_niter_N); unset = exact SVD.").AtLeast(0),
         new SettingInfo("lora.modules_to_save", "Lora", "ModulesToSave", SettingKind.TextList, "Modules trained in full and saved with the adapter (PEFT's modules_to_save)."),
+        new SettingInfo("lora.trainable_token_indices", "Lora", "TrainableTokens", SettingKind.Text, "Embedding rows trained on their own (PEFT's trainable_token_indices): token ids or texts (an added token such as im_end) separated by commas, or PEFT's JSON ([ids] or {\"embed_tokens\": [ids]}); a tied head follows the embedding."),
+        new SettingInfo("lora.ensure_weight_tying", "Lora", "EnsureWeightTying", SettingKind.Boolean, "Keep adapters on a tied embedding and head tied (PEFT's ensure_weight_tying)."),
         new SettingInfo("lora.use_adalora", "Lora", "AdaLora", SettingKind.Boolean, "AdaLoRA: SVD-form adapters whose ranks are pruned from init_r to target_r on average (PEFT's ADALORA)."),
         new SettingInfo("lora.adalora.target_r", "Lora", "AdaLoraTargetR", SettingKind.Integer, "AdaLoRA target_r: the average rank per module at the end.").Positive(),
         new SettingInfo("lora.adalora.init_r", "Lora", "AdaLoraInitR", SettingKind.Integer, "AdaLoRA init_r: every module's rank at the start (replaces lora.r).").Positive(),

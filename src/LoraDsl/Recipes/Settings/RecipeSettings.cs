@@ -39,6 +39,8 @@ public static class RecipeSettings
         Row("lora.init", r => Choice(r.Lora.Init), (r, v, k) => r with { Lora = r.Lora with { Init = Choice<LoraInit>(k, v) } }),
         Row("lora.pissa_iterations", r => r.Lora.PissaIterations, (r, v, k) => r with { Lora = r.Lora with { PissaIterations = OptionalInt(k, v) } }),
         Row("lora.modules_to_save", r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = List(v) } }),
+        Row("lora.trainable_token_indices", r => r.Lora.TrainableTokens?.ToString(), (r, v, k) => r with { Lora = r.Lora with { TrainableTokens = TrainableTokens(k, v) } }),
+        Row("lora.ensure_weight_tying", r => r.Lora.EnsureWeightTying, (r, v, k) => r with { Lora = r.Lora with { EnsureWeightTying = Bool(k, v) } }),
         Row("lora.use_adalora", r => r.UseAdaLora, (r, v, k) => r with { UseAdaLora = Bool(k, v) }),
         Row("lora.adalora.target_r", r => r.AdaLora.TargetR, (r, v, k) => r with { AdaLora = r.AdaLora with { TargetR = Int(k, v) } }),
         Row("lora.adalora.init_r", r => r.AdaLora.InitR, (r, v, k) => r with { AdaLora = r.AdaLora with { InitR = Int(k, v) } }),
@@ -154,6 +156,18 @@ public static class RecipeSettings
     /// <summary>Chat files train the chat task, so --set data.format=chat alone switches a recipe to it.</summary>
     static DataOptions WithFormat(DataOptions data, DataFormat format) =>
         data with { Format = format, Task = format == DataFormat.Chat ? DataTask.Chat : data.Task };
+
+    static TrainableTokens.TrainableTokenSelection? TrainableTokens(string key, string value)
+    {
+        try
+        {
+            return LoraDsl.TrainableTokens.TrainableTokenSelection.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new RecipeValidationException($"Setting '{key}': {e.Message} Write token ids and texts separated by commas, or PEFT's JSON ([151645] or {{\"embed_tokens\": [151645]}}).");
+        }
+    }
 
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
