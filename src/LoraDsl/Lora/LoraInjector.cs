@@ -24,6 +24,7 @@ public static class LoraInjector
         if (targetList.Count == 0) throw new ArgumentException("LoRA needs at least one target module.");
         foreach (var group in targetList.GroupBy(t => t.Path).Where(g => g.Count() > 1))
             throw new ArgumentException($"Module '{group.Key}' is targeted {group.Count()} times.");
+        options = WeightTying.Ensure(model, options, targetList);
 
         foreach (var target in targetList)
         {
