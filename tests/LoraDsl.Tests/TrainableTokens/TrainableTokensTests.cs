@@ -154,6 +154,29 @@ public class TrainableTokensTests
     }
 
     [Fact]
+    public void The_run_store_restores_the_rows_and_refuses_a_file_with_rows_the_live_adapter_does_not_train()
+    {
+        var checkpoint = Checkpoint("tokens-store", tied: true);
+        var adapter = Path.Combine(Path.GetDirectoryName(checkpoint)!, "adapter");
+        using var model = ModelLoader.Load(checkpoint);
+        var injection = Inject(model);
+        LoraDsl.Tests.Adapters.AdapterRoundTripTests.RandomizeTrainable(model, 21);
+        new PeftAdapterStore(model, injection, checkpoint).Save(adapter);
+        using var expected = Logits(model);
+
+        using var resumed = ModelLoader.Load(checkpoint);
+        var live = Inject(resumed);
+        new PeftAdapterStore(resumed, live, checkpoint).Load(adapter);
+        using var actual = Logits(resumed);
+        Assert.True(actual.allclose(expected, rtol: 0, atol: 0));
+
+        using var without = ModelLoader.Load(checkpoint);
+        var plain = Inject(without, new LoraOptions { Rank = 2, Alpha = 4 });
+        var error = Assert.Throws<AdapterMismatchException>(() => new PeftAdapterStore(without, plain, checkpoint).Load(adapter));
+        Assert.Contains("model.embed_tokens.token_adapter.trainable_tokens_delta", error.Message);
+    }
+
+    [Fact]
     public void The_map_form_is_written_as_peft_writes_it_and_a_named_untied_head_trains_its_own_rows()
     {
         var checkpoint = Checkpoint("tokens-map", tied: false);
