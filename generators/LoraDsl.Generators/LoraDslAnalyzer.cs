@@ -28,7 +28,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.DoraOnFusedSlice, DiagnosticDescriptors.SettingHasNoEffect, DiagnosticDescriptors.AdaLoraWithDora,
         DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
         DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible, DiagnosticDescriptors.EmbeddingLoraIsPlain,
-        DiagnosticDescriptors.ServerCannotLoadAdapter,
+        DiagnosticDescriptors.ServerCannotLoadAdapter, DiagnosticDescriptors.TrainableTokensWithoutEmbeddings,
         DiagnosticDescriptors.InvalidModuleRegex, DiagnosticDescriptors.SelectionMatchesNothing, DiagnosticDescriptors.LayerToTransformOutOfRange,
         DiagnosticDescriptors.ExcludeMatchesNothing, DiagnosticDescriptors.SelectionOptionsConflict,
     ];

@@ -60,6 +60,8 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NeftuneWithoutEmbeddings = Error("LORA026", "NEFTune on an architecture without input embeddings", DslMessages.NeftuneWithoutEmbeddings);
 
+    public static readonly DiagnosticDescriptor TrainableTokensWithoutEmbeddings = Error("LORA031", "Trainable tokens on an architecture without input embeddings", DslMessages.TrainableTokensWithoutEmbeddings);
+
     /// <summary>The message is one of DslMessages.StartDoesNotFit/StartAdaptsUntargetedModule/StartMissesTargetedModule/StartCycle/StartOtherArchitecture/StartNotPlainLora.</summary>
     public static readonly DiagnosticDescriptor StartDoesNotFit = new(
         "LORA027", "Starting adapter does not fit the recipe", "{0}", Category, DiagnosticSeverity.Error, true,

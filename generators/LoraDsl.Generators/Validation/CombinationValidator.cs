@@ -8,7 +8,7 @@ using LoraDsl.Generators.Parsing;
 namespace LoraDsl.Generators.Validation;
 
 /// <summary>
-/// Settings that are legal alone but do not fit the architecture (LORA020, LORA026), that another setting makes pointless
+/// Settings that are legal alone but do not fit the architecture (LORA020, LORA026, LORA031), that another setting makes pointless
 /// (LORA023), or that cannot work together (LORA024, LORA025). Each looks at what the recipe ends up with: the last
 /// statement of every key; a conflict is reported on the later of the settings involved.
 /// </summary>
@@ -36,7 +36,17 @@ public static class CombinationValidator
         if (SettingValues.Last(recipe.Settings, "training.neftune_alpha") is { Number: not null } neftune
             && !architecture.ModulesWithRole("Embedding").Any())
             yield return new DiagnosticInfo(DiagnosticDescriptors.NeftuneWithoutEmbeddings, neftune.Location, [architecture.Name]);
+
+        if (TrainableTokensWithoutEmbeddings(recipe, architecture) is { } tokens) yield return tokens;
     }
+
+    // l.TrainableTokens(..) / lora.trainable_token_indices in the list form trains rows of the input embedding; the map form names its modules.
+    private static DiagnosticInfo? TrainableTokensWithoutEmbeddings(RecipeModel recipe, ArchitectureModel architecture) =>
+        SettingValues.Last(recipe.Settings, "lora.trainable_token_indices") is { Text: { } text } tokens
+            && text.Length > 0 && text != "none" && !text.TrimStart().StartsWith("{", System.StringComparison.Ordinal)
+            && !architecture.ModulesWithRole("Embedding").Any()
+            ? new DiagnosticInfo(DiagnosticDescriptors.TrainableTokensWithoutEmbeddings, tokens.Location, [architecture.Name])
+            : null;
 
     // AdaLoraOptions' defaults for what a recipe leaves unset (PEFT's AdaLoraConfig); total_step has none the
     // compiler knows (the run's planned steps).

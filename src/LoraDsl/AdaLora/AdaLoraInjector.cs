@@ -14,6 +14,9 @@ public static class AdaLoraInjector
     {
         options.Validate();
         if (lora.UseDora) throw new ArgumentException("AdaLoRA does not support DoRA: turn one of them off (PEFT refuses the combination too).");
+        // The AdaLoRA files (AdaLoraAdapterWriter) have no place for the rows yet; refusing beats saving an adapter without them.
+        if (lora.TrainableTokens is not null)
+            throw new ArgumentException("AdaLoRA with trainable tokens (trainable_token_indices) is not supported by LoraDsl yet: use plain LoRA for a run that trains token rows.");
         return LoraInjector.Inject(model, lora with { Rank = options.InitR }, targets, AdaLoraVariant.Instance);
     }
 }

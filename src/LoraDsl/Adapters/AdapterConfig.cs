@@ -59,6 +59,12 @@ public sealed record AdapterConfig
 
     public IReadOnlyDictionary<string, double> AlphaPattern { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>PEFT's <c>trainable_token_indices</c> (list or module → ids), or null.</summary>
+    public TrainableTokens.TrainableTokenIndices? TrainableTokenIndices { get; init; }
+
+    /// <summary>PEFT's <c>ensure_weight_tying</c>.</summary>
+    public bool EnsureWeightTying { get; init; }
+
     /// <summary>The options for the module at <paramref name="modulePath"/>, applying rank/alpha patterns.</summary>
     public LoraOptions OptionsFor(string modulePath, string adapterName)
     {
@@ -74,6 +80,7 @@ public sealed record AdapterConfig
             UseDora = UseDora,
             Init = InitLoraWeights,
             ModulesToSave = ModulesToSave ?? [],
+            EnsureWeightTying = EnsureWeightTying,
             AdapterName = adapterName,
         };
     }
@@ -118,6 +125,8 @@ public sealed record AdapterConfig
             UseDora = o.UseDora,
             // PiSSA/OLoRA adapters are saved converted (see AdapterWriter.SavedFactors): plain LoRA from then on.
             InitLoraWeights = o.MutatesBase ? LoraInit.Default : o.Init,
+            TrainableTokenIndices = injection.TrainableTokenIndices,
+            EnsureWeightTying = o.EnsureWeightTying,
         };
     }
 
@@ -144,6 +153,7 @@ public sealed record AdapterConfig
             ["alpha_pattern"] = new JsonObject(AlphaPattern.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["base_model_name_or_path"] = BaseModelNameOrPath,
             ["bias"] = Bias switch { LoraBias.All => "all", LoraBias.LoraOnly => "lora_only", _ => "none" },
+            ["ensure_weight_tying"] = EnsureWeightTying,
             ["fan_in_fan_out"] = FanInFanOut,
             ["inference_mode"] = true,
             ["init_lora_weights"] = InitLoraWeights == LoraInit.Gaussian ? JsonValue.Create("gaussian") : JsonValue.Create(true),
@@ -160,6 +170,7 @@ public sealed record AdapterConfig
             ["target_modules"] = TargetModulesPattern is { } pattern ? JsonValue.Create(pattern)
                 : new JsonArray([.. TargetModules.Select(m => (JsonNode?)m)]),
             ["task_type"] = TaskType,
+            ["trainable_token_indices"] = TrainableTokenIndices?.ToJson(),
             ["use_dora"] = UseDora,
             ["use_rslora"] = UseRsLora,
         };
@@ -283,6 +294,8 @@ public sealed record AdapterConfig
             InitLoraWeights = ReadInit(json, path),
             RankPattern = peftType == "LORA" ? Pattern(json, "rank_pattern", path, n => n.GetValue<int>()) : new Dictionary<string, int>(),
             AlphaPattern = Pattern(json, "alpha_pattern", path, n => n.GetValue<double>()),
+            TrainableTokenIndices = TrainableTokens.TrainableTokenIndices.FromJson(json["trainable_token_indices"], path),
+            EnsureWeightTying = Value<bool>(json, "ensure_weight_tying", path) ?? false,
         };
         // Checked here, so that the error names this file and field rather than a LoRA option.
         void Require(bool ok, string field, string rule, object value)

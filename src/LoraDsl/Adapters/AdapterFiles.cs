@@ -25,6 +25,9 @@ public static class AdapterFiles
     /// <summary>A variant's extra tensor (DoRA: "lora_magnitude_vector", saved without ".weight").</summary>
     public static string Extra(string modulePath, string name) => $"{TensorPrefix}{modulePath}.{name}";
 
+    /// <summary>PEFT's trainable tokens of a module: its TrainableTokensWrapper's token_adapter, "default" stripped; [n, dim].</summary>
+    public static string TrainableTokensDelta(string modulePath) => $"{TensorPrefix}{modulePath}.token_adapter.trainable_tokens_delta";
+
     /// <summary>A plain model parameter saved with the adapter (modules_to_save, biases).</summary>
     public static string Parameter(string parameterPath) => $"{TensorPrefix}{parameterPath}";
 }

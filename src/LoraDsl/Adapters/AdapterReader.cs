@@ -37,7 +37,8 @@ public static partial class AdapterReader
         try
         {
             var plan = Plan(file, model, config, adapterName, tensors, metadata);
-            return Apply(model, config.OptionsFor("", adapterName), plan) with { UnusedTensors = plan.UnusedTensors };
+            var injection = Apply(model, config.OptionsFor("", adapterName), plan) with { UnusedTensors = plan.UnusedTensors };
+            return TrainableTokenReader.Apply(file, model, config, injection, plan.TokenDeltas);
         }
         finally
         {
@@ -55,6 +56,9 @@ public static partial class AdapterReader
     {
         /// <summary>File tensors of modules the config does not select.</summary>
         public IReadOnlyList<string> UnusedTensors { get; init; } = [];
+
+        /// <summary>Trainable-token rows per module path (PEFT's token_adapter.trainable_tokens_delta), with their tensor names.</summary>
+        public IReadOnlyDictionary<string, (string Key, Tensor Value)> TokenDeltas { get; init; } = new Dictionary<string, (string Key, Tensor Value)>();
     }
 
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_A|lora_B)(\.(?<adapter>[^.]+))?\.weight$")]
@@ -66,11 +70,15 @@ public static partial class AdapterReader
     [GeneratedRegex(@"^(?<path>.+?)\.(?<kind>lora_magnitude_vector)(\.(?<adapter>[^.]+))?(\.weight)?$")]
     private static partial Regex ExtraKey();
 
+    [GeneratedRegex(@"^(?<path>.+?)\.token_adapter\.trainable_tokens_delta(\.(?<adapter>[^.]+))?$")]
+    private static partial Regex TokenDeltaKey();
+
     static LoadPlan Plan(string file, PretrainedModel model, AdapterConfig config, string adapterName,
         IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         var lora = new SortedDictionary<string, Dictionary<string, (string Key, Tensor Value)>>(StringComparer.Ordinal);
         var plain = new List<(string Key, string Name, Tensor Value)>();
+        var tokenDeltas = new Dictionary<string, (string Key, Tensor Value)>(StringComparer.Ordinal);
         foreach (var (key, value) in tensors)
         {
             if (!key.StartsWith(AdapterFiles.TensorPrefix, StringComparison.Ordinal))
@@ -79,6 +87,11 @@ public static partial class AdapterReader
             if (!value.is_floating_point())
                 throw new AdapterMismatchException($"Adapter file '{file}': tensor '{key}' has dtype {value.dtype}; adapter weights must be floating point (F32, F16 or BF16).");
             var name = key[AdapterFiles.TensorPrefix.Length..];
+            if (TokenDeltaKey().Match(name) is { Success: true } token)
+            {
+                tokenDeltas[token.Groups["path"].Value] = (key, value);
+                continue;
+            }
             var match = LoraWeightKey().Match(name) is { Success: true } m ? m : ExtraKey().Match(name);
             var embedding = match.Success ? null : EmbeddingKey().Match(name) is { Success: true } e ? e : null;
             if (match.Success || embedding is not null)
@@ -132,7 +145,7 @@ public static partial class AdapterReader
             throw new AdapterMismatchException($"Adapter file '{file}': none of its LoRA tensors belongs to a module its {AdapterFiles.ConfigFile} selects " +
                 $"(target_modules, layers_to_transform, exclude_modules); the file holds {string.Join(", ", lora.Keys.Take(4))}{(lora.Count > 4 ? ", …" : "")}.");
         var parameters = plain.Select(p => PlanParameter(file, model, p.Key, p.Name, p.Value)).ToList();
-        return new LoadPlan(modules, parameters) { UnusedTensors = unused };
+        return new LoadPlan(modules, parameters) { UnusedTensors = unused, TokenDeltas = tokenDeltas };
     }
 
     /// <summary>A plain tensor (modules_to_save, a bias) matched to the model parameter it replaces.</summary>

@@ -37,6 +37,8 @@ public static class AdapterWriter
                 if (adapter.OutputRows is { } rows) slices.Add(module.Path, rows.ToPairs());
             }
             foreach (var (name, p) in SavedParameters(model, injection)) tensors.TryAdd(AdapterFiles.Parameter(name), p);
+            // A tied layer's rows are its source's: PEFT saves them once, under the embedding.
+            foreach (var layer in injection.TrainableTokenLayers.Where(l => l.TiedTo is null)) tensors.Add(AdapterFiles.TrainableTokensDelta(layer.Path), layer.Delta);
 
             var metadata = new Dictionary<string, string> { ["format"] = "pt" };
             if (slices.Count > 0) metadata[AdapterFiles.OutputSlicesMetadataKey] = JsonSerializer.Serialize(slices);

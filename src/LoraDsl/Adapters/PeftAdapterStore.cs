@@ -35,6 +35,13 @@ public sealed class PeftAdapterStore(PretrainedModel model, LoraInjection inject
             foreach (var (name, p) in adapter.ExtraParameters) Copy(stored, AdapterFiles.Extra(module.Path, name), p);
         }
         foreach (var (name, p) in AdapterWriter.SavedParameters(model, injection)) Copy(stored, AdapterFiles.Parameter(name), p);
+        foreach (var layer in injection.TrainableTokenLayers.Where(l => l.TiedTo is null)) Copy(stored, AdapterFiles.TrainableTokensDelta(layer.Path), layer.Delta);
+        // Rows the live adapter has no layer for would be dropped without a word: the start would not be the saved adapter.
+        var live = injection.TrainableTokenLayers.Select(l => AdapterFiles.TrainableTokensDelta(l.Path)).ToHashSet(StringComparer.Ordinal);
+        if (stored.Names.FirstOrDefault(n => n.EndsWith(".token_adapter.trainable_tokens_delta", StringComparison.Ordinal) && !live.Contains(n)) is { } extra)
+            throw new AdapterMismatchException(
+                $"Adapter file '{file}' holds trainable-token rows '{extra}' that the live adapter does not train; " +
+                "state the same tokens (l.TrainableTokens(..), --set lora.trainable_token_indices=..) to continue from it.");
     }
 
     static Tensor Read(SafetensorsFile stored, string key) =>

@@ -65,6 +65,13 @@ public static class DslMessages
     public const string AdaLoraNoBudgetPhase = "AdaLoRA's schedule leaves no budgeting phase: tinit ({0}) + tfinal ({1}) must be below total_step ({2}); decrease tinit/tfinal or increase total_step";
     /// <summary>{0} the architecture's name.</summary>
     public const string NeftuneWithoutEmbeddings = "NEFTune adds noise to the input embeddings, but architecture '{0}' declares no module of role Embedding; remove training.neftune_alpha or declare the embedding module";
+
+    /// <summary>{0} architecture or model. LORA031 and the run-time check.</summary>
+    public const string TrainableTokensWithoutEmbeddings = "Trainable tokens (trainable_token_indices) train rows of the input embedding, but '{0}' has no module of role Embedding; remove lora.trainable_token_indices or name the embedding module (l.TrainableTokensOn(\"embed_tokens\", ...))";
+    /// <summary>{0} the token's text, {1} how many ids, {2} the ids.</summary>
+    public const string TrainableTokenNotOneToken = "Trainable token '{0}' is {1} tokens [{2}] for this model's tokenizer, not one: name a single vocabulary token (an added special token such as <|im_end|>) or give its id";
+    /// <summary>{0} the token's text.</summary>
+    public const string TrainableTokenWithoutTokenizer = "Trainable token '{0}' is given by its text, but no tokenizer was found beside the model (tokenizer.json, vocab.json + merges.txt or tokenizer.model) to turn it into an id; give its id instead";
     /// <summary>{0} method, {1} the adapters with their ranks ("'a' r=8, 'b' r=16").</summary>
     public const string CombinationNeedsEqualRanks = "Combination '{0}' needs adapters of equal rank, got {1}; use cat (ranks add up) or an svd form (svd, ties_svd, ...) instead";
     /// <summary>{0} method, {1} the adapters.</summary>

@@ -39,6 +39,8 @@ public static class RecipeSettingCatalog
         new SettingInfo("lora.layers_pattern", "Lora", "LayersPattern", SettingKind.Text, "PEFT's layers_pattern: the module list the layer index follows (layers, h); none = any."),
         new SettingInfo("lora.rank_pattern", "Lora", "RankPattern", SettingKind.TextList, "PEFT's rank_pattern: KEY=RANK entries (q_proj=16,layers\\.0\\.v_proj=4); KEY is a regex matched against the end of a module's path, the first match wins."),
         new SettingInfo("lora.alpha_pattern", "Lora", "AlphaPattern", SettingKind.TextList, "PEFT's alpha_pattern: KEY=ALPHA entries, matched as lora.rank_pattern's keys."),
+        new SettingInfo("lora.trainable_token_indices", "Lora", "TrainableTokens", SettingKind.Text, "Embedding rows trained on their own (PEFT's trainable_token_indices): token ids or texts (an added token such as im_end) separated by commas, or PEFT's JSON ([ids] or {\"embed_tokens\": [ids]}); a tied head follows the embedding."),
+        new SettingInfo("lora.ensure_weight_tying", "Lora", "EnsureWeightTying", SettingKind.Boolean, "Keep adapters on a tied embedding and head tied (PEFT's ensure_weight_tying)."),
         new SettingInfo("lora.use_adalora", "Lora", "AdaLora", SettingKind.Boolean, "AdaLoRA: SVD-form adapters whose ranks are pruned from init_r to target_r on average (PEFT's ADALORA)."),
         new SettingInfo("lora.adalora.target_r", "Lora", "AdaLoraTargetR", SettingKind.Integer, "AdaLoRA target_r: the average rank per module at the end.").Positive(),
         new SettingInfo("lora.adalora.init_r", "Lora", "AdaLoraInitR", SettingKind.Integer, "AdaLoRA init_r: every module's rank at the start (replaces lora.r).").Positive(),

@@ -66,6 +66,8 @@ public static class GgufExporter
         var modules = injection.Modules;
         if (injection.ModulesToSave is { Count: > 0 } saved)
             throw Refuse($"modules_to_save ({string.Join(", ", saved)}) are full weights");
+        if (injection.TrainableTokenIndices is not null || injection.Options.TrainableTokens is not null)
+            throw Refuse("its trainable tokens (trainable_token_indices) are rows of the embedding table, not a lora_a/lora_b pair");
         foreach (var module in modules)
         {
             var options = module.Adapter.Options;

@@ -7,4 +7,10 @@ public sealed record LoraInjection(LoraOptions Options, IReadOnlyList<AdaptedMod
 
     /// <summary>Tensors of the adapter file that were not loaded: their modules are not selected by its adapter_config.json.</summary>
     public IReadOnlyList<string> UnusedTensors { get; init; } = [];
+
+    /// <summary>PEFT's trainable_token_indices as resolved on this model (ids), or null without trainable tokens.</summary>
+    public TrainableTokens.TrainableTokenIndices? TrainableTokenIndices { get; init; }
+
+    /// <summary>The trainable-token layers: owners of a delta first, then the tied ones that read it.</summary>
+    internal IReadOnlyList<TrainableTokens.TrainableTokensLayer> TrainableTokenLayers { get; init; } = [];
 }

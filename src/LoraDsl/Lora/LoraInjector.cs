@@ -27,6 +27,7 @@ public static class LoraInjector
                 : "LoRA needs at least one target module; none is left after lora.exclude_modules / lora.layers_to_transform.");
         foreach (var group in targetList.GroupBy(t => t.Path).Where(g => g.Count() > 1))
             throw new ArgumentException($"Module '{group.Key}' is targeted {group.Count()} times.");
+        options = WeightTying.Ensure(model, options, targetList);
 
         foreach (var target in targetList)
         {
@@ -43,6 +44,7 @@ public static class LoraInjector
             if (options.MutatesBase) ResidualInit.CheckRank(options.ForModule(target.Path), baseLayer, target.Rows?.Sum(r => r.Length) ?? 0, target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
+        var (tokenIndices, tokenPlan) = PlanTrainableTokens(model, options, saved, [.. targetList.Select(t => t.Path)]);
 
         var adapted = new List<AdaptedModule>(targetList.Count);
         foreach (var target in targetList)
@@ -54,10 +56,26 @@ public static class LoraInjector
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);
+        var tokenLayers = tokenPlan is null ? [] : TrainableTokens.TrainableTokensInjector.Apply(model, tokenPlan);
         // With a bf16/fp16 base, modules_to_save and trained biases become fp32 master weights (LoRA weights already are).
         Training.MixedPrecision.KeepTrainableInFloat32(model);
-        return new LoraInjection(options, adapted, saved);
+        return new LoraInjection(options, adapted, saved) { TrainableTokenIndices = tokenIndices, TrainableTokenLayers = tokenLayers };
     }
+
+    /// <summary>The options' trainable tokens, resolved (texts through the tokenizer beside the checkpoint) and checked against the model.</summary>
+    static (TrainableTokens.TrainableTokenIndices?, TrainableTokens.TrainableTokensInjector.Plan?) PlanTrainableTokens(
+        PretrainedModel model, LoraOptions options, IReadOnlyList<string> modulesToSave, IReadOnlyCollection<string> loraTargets)
+    {
+        if (options.TrainableTokens is not { } selection) return (null, null);
+        var embedding = TrainableTokens.TrainableTokensInjector.InputEmbeddingPath(model);
+        var indices = selection.Resolve(TokenizerBeside(model), embedding ?? "embed_tokens");
+        return (indices, TrainableTokens.TrainableTokensInjector.PlanFor(model, indices, options.EnsureWeightTying, modulesToSave, loraTargets));
+    }
+
+    static Func<Data.ITextTokenizer>? TokenizerBeside(PretrainedModel model) =>
+        model.Config.SourcePath is { } source && Path.GetDirectoryName(Path.GetFullPath(source)) is { } folder
+            ? () => Tokenization.TokenizerLoader.Load(folder)
+            : null;
 
     /// <summary>
     /// Merges every wrapper's active adapters into its base weight and puts the plain base module back
@@ -66,6 +84,8 @@ public static class LoraInjector
     /// </summary>
     public static IReadOnlyList<string> MergeAndUnload(nn.Module model)
     {
+        // Trainable tokens first: their rows go into the (still shared) table, which both the embedding and a tied head read.
+        TrainableTokens.TrainableTokensInjector.MergeAndUnload(model);
         TiedWeightMerge.Untie(model);
         var wrapped = model.named_modules().Where(m => m.module is LoraLinear).Select(m => m.name).ToList();
         foreach (var path in wrapped)

@@ -33,6 +33,12 @@ public sealed record LoraOptions
     /// <summary>Modules trained in full and saved with the adapter (e.g. "classifier").</summary>
     public IReadOnlyList<string> ModulesToSave { get; init; } = [];
 
+    /// <summary>PEFT's <c>trainable_token_indices</c>: embedding rows trained on their own (ids, or texts resolved with the tokenizer at run time).</summary>
+    public TrainableTokens.TrainableTokenSelection? TrainableTokens { get; init; }
+
+    /// <summary>PEFT's <c>ensure_weight_tying</c>: adapters on a tied embedding/head stay tied (an error where they cannot).</summary>
+    public bool EnsureWeightTying { get; init; }
+
     /// <summary>PEFT's adapter name; "default" is stripped from saved tensor names.</summary>
     public string AdapterName { get; init; } = "default";
 

@@ -29,6 +29,25 @@ public sealed class LoraBuilder
 
     public LoraBuilder ModulesToSave(params string[] modules) => Set(o => o with { ModulesToSave = modules });
 
+    /// <summary>PEFT's trainable_token_indices: these rows of the input embedding train (and of the head tied to it), nothing else of the table.</summary>
+    public LoraBuilder TrainableTokens(params int[] ids) =>
+        Set(o => o with { TrainableTokens = (o.TrainableTokens ?? new()).WithInputEmbedding(ids.Select(LoraDsl.TrainableTokens.TrainableToken.OfId)) });
+
+    /// <summary>Trainable tokens named by text ("&lt;|im_end|&gt;"), each one token of the model's tokenizer (checked at run time).</summary>
+    public LoraBuilder TrainableTokens(params string[] texts) =>
+        Set(o => o with { TrainableTokens = (o.TrainableTokens ?? new()).WithInputEmbedding(texts.Select(LoraDsl.TrainableTokens.TrainableToken.OfText)) });
+
+    /// <summary>Trainable tokens of one module by name ("embed_tokens", "lm_head"; PEFT's map form of trainable_token_indices).</summary>
+    public LoraBuilder TrainableTokensOn(string module, params int[] ids) =>
+        Set(o => o with { TrainableTokens = (o.TrainableTokens ?? new()).WithModule(module, ids.Select(LoraDsl.TrainableTokens.TrainableToken.OfId)) });
+
+    /// <summary>Trainable tokens of one module, named by text.</summary>
+    public LoraBuilder TrainableTokensOn(string module, params string[] texts) =>
+        Set(o => o with { TrainableTokens = (o.TrainableTokens ?? new()).WithModule(module, texts.Select(LoraDsl.TrainableTokens.TrainableToken.OfText)) });
+
+    /// <summary>PEFT's ensure_weight_tying: adapters on a tied embedding and head stay tied.</summary>
+    public LoraBuilder EnsureWeightTying(bool enabled = true) => Set(o => o with { EnsureWeightTying = enabled });
+
     /// <summary>AdaLoRA (PEFT's ADALORA): ranks pruned from init_r to target_r on average by importance.</summary>
     public LoraBuilder AdaLora(bool enabled = true) => SetRecipe(r => r with { UseAdaLora = enabled });
 

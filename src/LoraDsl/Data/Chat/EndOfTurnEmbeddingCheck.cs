@@ -35,7 +35,7 @@ public static class EndOfTurnEmbeddingCheck
         return string.Format(CultureInfo.InvariantCulture,
             "the end-of-turn token '{0}' (id {1}) has an embedding row of norm {2:G3} against a median of {3:G3} over all rows: it looks untrained (a base model), "
             + "and LoRA on the layers alone may never learn to emit it, so the tuned model would not stop. Train that row too: PEFT's trainable_token_indices "
-            + "(planned as l.TrainableTokens(\"{0}\"); not in LoraDsl yet), or --set lora.modules_to_save=embed_tokens,lm_head (whole tables), or start from the instruct model.",
+            + "l.TrainableTokens(\"{0}\") or --set lora.trainable_token_indices={1} (that row alone, and a tied head's), or --set lora.modules_to_save=embed_tokens,lm_head (whole tables), or start from the instruct model.",
             endOfTurn.Text, endOfTurn.Id, row, median);
     }
 }

@@ -50,6 +50,8 @@ public static class RecipeSettings
         Row("lora.layers_pattern", r => r.Lora.Selection.LayersPattern, (r, v) => r with { Lora = r.Lora with { Selection = r.Lora.Selection with { LayersPattern = IsNone(v) ? null : v } } }),
         Row("lora.rank_pattern", r => PatternText(r.Lora.RankPattern), (r, v, k) => r with { Lora = r.Lora with { RankPattern = Pattern(k, v, Int) } }),
         Row("lora.alpha_pattern", r => PatternText(r.Lora.AlphaPattern), (r, v, k) => r with { Lora = r.Lora with { AlphaPattern = Pattern(k, v, Number) } }),
+        Row("lora.trainable_token_indices", r => r.Lora.TrainableTokens?.ToString(), (r, v, k) => r with { Lora = r.Lora with { TrainableTokens = TrainableTokens(k, v) } }),
+        Row("lora.ensure_weight_tying", r => r.Lora.EnsureWeightTying, (r, v, k) => r with { Lora = r.Lora with { EnsureWeightTying = Bool(k, v) } }),
         Row("lora.use_adalora", r => r.UseAdaLora, (r, v, k) => r with { UseAdaLora = Bool(k, v) }),
         Row("lora.adalora.target_r", r => r.AdaLora.TargetR, (r, v, k) => r with { AdaLora = r.AdaLora with { TargetR = Int(k, v) } }),
         Row("lora.adalora.init_r", r => r.AdaLora.InitR, (r, v, k) => r with { AdaLora = r.AdaLora with { InitR = Int(k, v) } }),
@@ -195,6 +197,18 @@ public static class RecipeSettings
 
     static IReadOnlyList<string>? PatternText<T>(IReadOnlyDictionary<string, T> pattern) =>
         pattern.Count == 0 ? null : [.. pattern.Select(kv => kv.Key + "=" + RecipeSetting.Text(kv.Value))];
+
+    static TrainableTokens.TrainableTokenSelection? TrainableTokens(string key, string value)
+    {
+        try
+        {
+            return LoraDsl.TrainableTokens.TrainableTokenSelection.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new RecipeValidationException($"Setting '{key}': {e.Message} Write token ids and texts separated by commas, or PEFT's JSON ([151645] or {{\"embed_tokens\": [151645]}}).");
+        }
+    }
 
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
