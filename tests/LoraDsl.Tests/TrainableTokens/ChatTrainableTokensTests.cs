@@ -13,7 +13,7 @@ namespace LoraDsl.Tests.TrainableTokens;
 
 /// <summary>Issue 16's end of turn: a chat run with &lt;|im_end|&gt; as a trainable token (named by text) trains that row and no other.</summary>
 [Collection(Training.TorchRandomCollection.Name)]
-public class ChatTrainableTokensTests
+public class ChatTrainableTokensTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     [Fact]
     public void A_chat_run_with_im_end_as_trainable_token_changes_its_row_and_no_other()
@@ -41,5 +41,8 @@ public class ChatTrainableTokensTests
         using var changed = merged.ne(baseTable).any(1).nonzero().flatten();
         Assert.Equal([(long)TinyQwen.ImEndId], changed.data<long>().ToArray());
         Assert.True(merged[TinyQwen.ImEndId].allclose(delta[0], rtol: 0, atol: 0));
+        using var moved = (delta[0] - baseTable[TinyQwen.ImEndId]).norm();
+        using var rowNorm = baseTable[TinyQwen.ImEndId].norm();
+        log.WriteLine($"<|im_end|> row (id {TinyQwen.ImEndId}) moved by {moved.item<float>():G3} (its norm {rowNorm.item<float>():G3}) in 3 steps; rows changed: {changed.shape[0]} of {baseTable.shape[0]}");
     }
 }

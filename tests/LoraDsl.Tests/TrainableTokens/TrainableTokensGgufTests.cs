@@ -12,7 +12,7 @@ namespace LoraDsl.Tests.TrainableTokens;
 
 /// <summary>Trainable tokens through export-gguf: merged, llama.cpp computes what the unmerged adapter did; --lora-only refuses them.</summary>
 [Collection(Training.TorchRandomCollection.Name)]
-public sealed class TrainableTokensGgufTests
+public sealed class TrainableTokensGgufTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static readonly int[] Ids = [266, 72, 101, 108, 256, 32, 119, 111, 114, 260, 33, 10];
 
@@ -53,6 +53,7 @@ public sealed class TrainableTokensGgufTests
         // And the rows made a difference llama.cpp sees (not a no-op adapter).
         var (fromBase, _) = LlamaCppParityTests.Compare(baseline, actual);
         Assert.True(fromBase > 10 * diff, $"base vs merged {fromBase}, adapter vs merged {diff}");
+        output.WriteLine($"tied={tied}: llama.cpp merged vs LoraDsl unmerged max |diff| {diff:G3} (logit range {range:G3}); vs the base model {fromBase:G3}");
     }
 
     [Fact]
