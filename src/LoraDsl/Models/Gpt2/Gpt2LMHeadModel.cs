@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 language model: <c>transformer.*</c> plus <c>lm_head</c> tied to <c>transformer.wte.weight</c>.</summary>
-public sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
+internal sealed class Gpt2LMHeadModel : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly Gpt2Model transformer;
     nn.Module<Tensor, Tensor> lm_head;

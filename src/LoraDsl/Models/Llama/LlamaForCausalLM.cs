@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 / Qwen3 / Phi-3 / Gemma 2 / Gemma 3 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
+internal sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     readonly LlamaModel model;
     nn.Module<Tensor, Tensor> lm_head;
