@@ -57,7 +57,7 @@ public sealed class HfCheckpoint
     }
 
     /// <summary>The weight files, in order of preference: safetensors (single, then sharded), then pickles.</summary>
-    public CheckpointTensorSource OpenTensors()
+    internal CheckpointTensorSource OpenTensors()
     {
         var single = Path.Combine(Directory, SafetensorsFileName);
         if (File.Exists(single)) return new SafetensorsTensorSource([SafetensorsFile.Open(single)]);

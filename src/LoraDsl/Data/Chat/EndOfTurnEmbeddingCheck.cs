@@ -20,7 +20,7 @@ public static class EndOfTurnEmbeddingCheck
     }
 
     /// <summary>The warning for <paramref name="endOfTurn"/>'s embedding row, or null when it looks like the others.</summary>
-    public static string? Warning(PretrainedModel model, EndOfTurn endOfTurn)
+    internal static string? Warning(PretrainedModel model, EndOfTurn endOfTurn)
     {
         if (model is not IInputEmbeddings embeddings) return null;
         using var _ = no_grad();

@@ -16,7 +16,7 @@ public sealed class RecipeSetting
         this.write = write;
     }
 
-    public SettingInfo Info { get; }
+    internal SettingInfo Info { get; }
 
     public string Key => Info.Key;
 
