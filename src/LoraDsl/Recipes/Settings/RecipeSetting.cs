@@ -4,7 +4,7 @@ using LoraDsl.Dsl;
 namespace LoraDsl.Recipes.Settings;
 
 /// <summary>One row of <see cref="RecipeSettings"/>: a catalog entry with its reader and writer over a recipe definition.</summary>
-public sealed class RecipeSetting
+internal sealed class RecipeSetting
 {
     readonly Func<RecipeDefinition, object?> read;
     readonly Func<RecipeDefinition, string, RecipeDefinition> write;
