@@ -29,6 +29,8 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.AdaLoraScheduleImpossible, DiagnosticDescriptors.NeftuneWithoutEmbeddings,
         DiagnosticDescriptors.StartDoesNotFit, DiagnosticDescriptors.CombinationImpossible, DiagnosticDescriptors.EmbeddingLoraIsPlain,
         DiagnosticDescriptors.ServerCannotLoadAdapter,
+        DiagnosticDescriptors.InvalidModuleRegex, DiagnosticDescriptors.SelectionMatchesNothing, DiagnosticDescriptors.LayerToTransformOutOfRange,
+        DiagnosticDescriptors.ExcludeMatchesNothing, DiagnosticDescriptors.SelectionOptionsConflict,
     ];
 
     public override void Initialize(AnalysisContext context)
@@ -81,6 +83,7 @@ public sealed class LoraDslAnalyzer : DiagnosticAnalyzer
 
         Report(context, RecipeValidator.Validate(recipe, architectureModel, stated.Targets));
         Report(context, ServingValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
+        Report(context, SelectionValidator.Validate(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets], stated.Selection));
         recipeFacts.Add(new RecipeFacts(recipe, architectureModel, [.. recipe.Targets, .. stated.Targets]));
         Report(context, DataFileValidator.Validate(stated.DataFiles, projectFolder));
     }

@@ -76,6 +76,21 @@ public static class DiagnosticDescriptors
     /// <summary>The message is one ServingRules finding: "vLLM [dora]: ... (server source file, function)".</summary>
     public static readonly DiagnosticDescriptor ServerCannotLoadAdapter = Error("LORA030", "The server named by ServeWith cannot load this adapter", "{0}");
 
+    /// <summary>The message is DslMessages.InvalidModuleRegex: lora.target_regex or a rank/alpha pattern key is not a regex.</summary>
+    public static readonly DiagnosticDescriptor InvalidModuleRegex = Error("LORA032", "Invalid regular expression in a module selection", "{0}");
+
+    /// <summary>The message is DslMessages.PatternKeyMatchesNothing or RegexTargetMatchesNothing.</summary>
+    public static readonly DiagnosticDescriptor SelectionMatchesNothing = Error("LORA033", "A rank_pattern, alpha_pattern or regex target matches no module", "{0}");
+
+    /// <summary>The message is DslMessages.LayerToTransformOutOfRange.</summary>
+    public static readonly DiagnosticDescriptor LayerToTransformOutOfRange = Error("LORA034", "layers_to_transform outside the model's depth", "{0}");
+
+    /// <summary>The message is DslMessages.ExcludeMatchesNothing.</summary>
+    public static readonly DiagnosticDescriptor ExcludeMatchesNothing = Warning("LORA035", "exclude_modules entry matches no module", "{0}");
+
+    /// <summary>The message is DslMessages.RegexTargetWith, LayersPatternWithoutLayers or PatternValueNotPositive.</summary>
+    public static readonly DiagnosticDescriptor SelectionOptionsConflict = Error("LORA036", "Module selection options that PEFT refuses", "{0}");
+
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

@@ -54,6 +54,9 @@ public static class FluentParser
                     var text = layers.HasValue ? layers.Value as string : null;
                     AddTargets(result.Targets, arguments, 1, text, !layers.HasValue, SourceLocation.From(arguments[0].Expression), semanticModel, cancellationToken);
                     break;
+                case "Exclude" or "RankPattern" or "AlphaPattern" when builder == "Lora":
+                    AddSelection(result.Selection, method.Name, arguments, semanticModel, cancellationToken);
+                    break;
                 case "Adapter" when builder == "Start":
                     AddStart(result, method, invocation, semanticModel, cancellationToken);
                     break;
@@ -216,7 +219,12 @@ public static class FluentParser
             var type = semanticModel.GetTypeInfo(expression, cancellationToken).Type;
             var symbol = semanticModel.GetSymbolInfo(expression, cancellationToken).Symbol;
             var typeName = type?.ToDisplayString();
-            if (constant.HasValue && constant.Value is string name)
+            if (constant.HasValue && constant.Value is string shorthand && string.Equals(shorthand, PeftModuleMatch.AllLinear, System.StringComparison.OrdinalIgnoreCase))
+            {
+                // PEFT's "all-linear" is the AllLinear preset (LoraBuilder.Target maps it the same way).
+                targets.Add(new TargetModel(TargetKind.Preset, "AllLinear", layers, layersUnknown, location, layersLocation, false));
+            }
+            else if (constant.HasValue && constant.Value is string name)
             {
                 targets.Add(new TargetModel(TargetKind.Name, name, layers, layersUnknown, location, layersLocation, expression.IsKind(SyntaxKind.StringLiteralExpression)));
             }
@@ -234,6 +242,38 @@ public static class FluentParser
                 targets.Add(new TargetModel(TargetKind.Preset, symbol.Name, layers, layersUnknown, location, layersLocation, false));
             }
         }
+    }
+
+    // l.Exclude(names or handles): one entry each; l.RankPattern(key or handle, r) / l.AlphaPattern(key or handle, alpha): one entry.
+    private static void AddSelection(
+        List<SelectionEntry> entries, string method, SeparatedSyntaxList<ArgumentSyntax> arguments, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        if (method == "Exclude")
+        {
+            foreach (var argument in arguments)
+                entries.Add(new SelectionEntry("lora.exclude_modules", SelectionKey(argument.Expression, false, semanticModel, cancellationToken), null, SourceLocation.From(argument.Expression)));
+            return;
+        }
+        if (arguments.Count != 2) return;
+        var constant = semanticModel.GetConstantValue(arguments[1].Expression, cancellationToken);
+        double? value = constant is { HasValue: true, Value: int or double or float or long }
+            ? System.Convert.ToDouble(constant.Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+        var option = method == "RankPattern" ? "lora.rank_pattern" : "lora.alpha_pattern";
+        entries.Add(new SelectionEntry(option, SelectionKey(arguments[0].Expression, true, semanticModel, cancellationToken), value,
+            SourceLocation.Spanning(arguments[0].Expression, arguments[1].Expression)));
+    }
+
+    // A string constant as written, or a typed handle's PEFT name (a pattern key when asked), as LoraBuilder makes it.
+    private static string? SelectionKey(ExpressionSyntax expression, bool patternKey, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        if (semanticModel.GetConstantValue(expression, cancellationToken) is { HasValue: true, Value: string text }) return text;
+        var symbol = semanticModel.GetSymbolInfo(expression, cancellationToken).Symbol;
+        if (semanticModel.GetTypeInfo(expression, cancellationToken).Type?.ToDisplayString() != KnownNames.ArchitectureModule
+            || symbol is not { ContainingType: { } owner }) return null;
+        var module = ArchitectureParser.Parse(owner, cancellationToken)?.Modules.FirstOrDefault(m => m.HandleName == symbol.Name);
+        if (module is null) return null;
+        return patternKey ? PeftModuleMatch.PatternKeyFor(module.Name, module.PathTemplate) : PeftModuleMatch.EntryFor(module.Name, module.PathTemplate);
     }
 
     // A handle's module name, read from its architecture's own declaration ("QProj" → "q_proj").

@@ -11,6 +11,9 @@ public sealed class FluentRecipe
 
     public List<DataFileReference> DataFiles { get; } = [];
 
+    /// <summary>l.Exclude / l.RankPattern / l.AlphaPattern entries, in document order (they accumulate).</summary>
+    public List<SelectionEntry> Selection { get; } = [];
+
     /// <summary>The adapters <c>r.StartFrom(s => s.Adapter(...))</c> names, in order.</summary>
     public List<StartReference> Starts { get; } = [];
 
@@ -23,6 +26,7 @@ public sealed class FluentRecipe
         Settings.AddRange(other.Settings);
         Targets.AddRange(other.Targets);
         DataFiles.AddRange(other.DataFiles);
+        Selection.AddRange(other.Selection);
         Starts.AddRange(other.Starts);
     }
 }

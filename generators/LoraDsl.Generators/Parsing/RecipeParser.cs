@@ -81,10 +81,12 @@ public static class RecipeParser
                 case KnownNames.TargetAttribute when attribute.ConstructorArguments.Length == 1:
                     var argument = attribute.ConstructorArguments[0];
                     var isRole = argument.Kind == TypedConstantKind.Enum;
+                    // PEFT's "all-linear" is the AllLinear preset, as LoraBuilder.Target reads it.
+                    var isAllLinear = !isRole && string.Equals(argument.Value as string, LoraDsl.Dsl.PeftModuleMatch.AllLinear, System.StringComparison.OrdinalIgnoreCase);
                     targets.Add(Target(
-                        isRole ? TargetKind.Role : TargetKind.Name,
-                        isRole ? AttributeArguments.EnumName(argument) : argument.Value as string ?? "",
-                        attribute, syntax, isStringLiteral: !isRole));
+                        isRole ? TargetKind.Role : isAllLinear ? TargetKind.Preset : TargetKind.Name,
+                        isRole ? AttributeArguments.EnumName(argument) : isAllLinear ? "AllLinear" : argument.Value as string ?? "",
+                        attribute, syntax, isStringLiteral: !isRole && !isAllLinear));
                     break;
                 case KnownNames.TargetPresetAttribute when attribute.ConstructorArguments.Length == 1:
                     targets.Add(Target(TargetKind.Preset, AttributeArguments.EnumName(attribute.ConstructorArguments[0]), attribute, syntax, isStringLiteral: false));

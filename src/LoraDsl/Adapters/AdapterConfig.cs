@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using LoraDsl.Checkpoints;
 using LoraDsl.Lora;
 using LoraDsl.Models;
@@ -79,12 +78,9 @@ internal sealed record AdapterConfig
         };
     }
 
-    static T? Lookup<T>(IReadOnlyDictionary<string, T> patterns, string modulePath) where T : struct
-    {
-        foreach (var (key, value) in patterns)
-            if (Regex.IsMatch(modulePath, $@"^(.*\.)?{key}$")) return value;
-        return null;
-    }
+    // PEFT's get_pattern_key: the first key in the file's order whose "(.*\.)?(key)$" matches the module name.
+    static T? Lookup<T>(IReadOnlyDictionary<string, T> patterns, string modulePath) where T : struct =>
+        Dsl.PeftModuleMatch.PatternKey(patterns.Keys, modulePath) is { } key ? patterns[key] : null;
 
     /// <summary>The config PEFT would write for <paramref name="injection"/> on <paramref name="model"/>.</summary>
     public static AdapterConfig For(PretrainedModel model, LoraInjection injection, TargetModuleSelection targets, string? baseModelNameOrPath)
@@ -92,6 +88,10 @@ internal sealed record AdapterConfig
         var o = injection.Options;
         var (rank, rankPattern) = Patterned(injection, m => SavedRank(m.Adapter));
         var (alpha, alphaPattern) = Patterned(injection, m => SavedAlpha(m.Adapter));
+        // The recipe's own rank_pattern / alpha_pattern, as asked, when they give every saved module its saved rank and alpha.
+        if ((o.RankPattern.Count > 0 || o.AlphaPattern.Count > 0)
+            && injection.Modules.All(m => o.ForModule(m.Path) is var asked && asked.Rank == SavedRank(m.Adapter) && asked.Alpha == SavedAlpha(m.Adapter)))
+            (rank, rankPattern, alpha, alphaPattern) = (o.Rank, new Dictionary<string, int>(o.RankPattern), o.Alpha, new Dictionary<string, double>(o.AlphaPattern));
         return new AdapterConfig
         {
             R = rank,
@@ -100,6 +100,7 @@ internal sealed record AdapterConfig
             AlphaPattern = alphaPattern,
             LoraDropout = o.Dropout,
             TargetModules = targets.TargetModules,
+            TargetModulesPattern = targets.Pattern,
             ExcludeModules = targets.ExcludeModules,
             LayersToTransform = targets.LayersToTransform,
             LayersPattern = targets.LayersPattern,

@@ -93,6 +93,10 @@ public static class AdapterWriter
             .Where(m => m.module is Linear or Conv1D or Embedding or LoraLinear && suffixSet.Contains(Suffix(m.name)))
             .Select(m => m.name)
             .ToHashSet(StringComparer.Ordinal);
+        if (Asked(injection.Options.Selection, suffixes) is { } asked
+            && model.named_modules().Where(m => m.module is Linear or Conv1D or Embedding or LoraLinear && m.name.Length > 0)
+                .Select(m => m.name).Where(asked.Selects).ToHashSet(StringComparer.Ordinal).SetEquals(adapted))
+            return asked;
         if (selected.SetEquals(adapted)) return new TargetModuleSelection(suffixes);
         // One module reads best as its own path.
         if (adapted.Count == 1) return new TargetModuleSelection([.. adapted]);
@@ -109,6 +113,19 @@ public static class AdapterWriter
         var excess = selected.Except(adapted).Order(StringComparer.Ordinal).ToList();
         if (excess.Count < adapted.Count) return new TargetModuleSelection(suffixes) { ExcludeModules = excess };
         return new TargetModuleSelection([.. adapted.Order(StringComparer.Ordinal)]);
+    }
+
+    // What the recipe asked for in PEFT's names (a regex, exclude_modules, layers_to_transform/layers_pattern); null when it asked none.
+    static TargetModuleSelection? Asked(ModuleSelection selection, IReadOnlyList<string> suffixes)
+    {
+        if (selection.IsAll) return null;
+        return new TargetModuleSelection(selection.TargetRegex is null ? suffixes : [])
+        {
+            Pattern = selection.TargetRegex,
+            ExcludeModules = selection.ExcludeModules.Count == 0 ? null : selection.ExcludeModules,
+            LayersToTransform = selection.LayersToTransform.Count == 0 ? null : selection.LayersToTransform,
+            LayersPattern = selection.LayersPattern,
+        };
     }
 
     static string Suffix(string path) => path[(path.LastIndexOf('.') + 1)..];

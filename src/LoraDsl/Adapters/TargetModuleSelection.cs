@@ -12,7 +12,10 @@ public sealed record TargetModuleSelection(IReadOnlyList<string> TargetModules)
 
     public IReadOnlyList<string>? ExcludeModules { get; init; }
 
+    /// <summary>target_modules as a string (a full-match regex) instead of <see cref="TargetModules"/>.</summary>
+    public string? Pattern { get; init; }
+
     /// <summary>True when PEFT would adapt <paramref name="path"/> (a Linear/Conv1D module's full name) under this selection.</summary>
     public bool Selects(string path) =>
-        Dsl.PeftModuleMatch.Selects(path, TargetModules, pattern: null, LayersToTransform, LayersPattern, ExcludeModules);
+        Dsl.PeftModuleMatch.Selects(path, TargetModules, Pattern is null ? null : Dsl.PeftModuleMatch.FullMatch(Pattern), LayersToTransform, LayersPattern, ExcludeModules);
 }

@@ -81,6 +81,22 @@ internal static class DslMessages
     public const string StartOtherArchitecture = "Recipe '{0}' starts from recipe '{1}' of architecture '{2}', but it is a '{3}' recipe; start from an adapter of the same architecture";
     /// <summary>{0} why ("AdaLoRA", "init pissa").</summary>
     public const string StartNotPlainLora = "A recipe that starts from an adapter trains plain LoRA adapters: {0} cannot continue from saved A and B; turn it off or start fresh";
+    /// <summary>{0} the setting key (lora.target_regex, lora.rank_pattern, ...), {1} the pattern, {2} .NET's reason.</summary>
+    public const string InvalidModuleRegex = "{0} '{1}' is not a valid regular expression: {2}";
+    /// <summary>{0} lora.rank_pattern or lora.alpha_pattern, {1} the key, {2} architecture, {3} some of its module paths.</summary>
+    public const string PatternKeyMatchesNothing = "{0} key '{1}' matches no module of architecture '{2}' (PEFT matches it against the end of a module path, e.g. {3}); fix the key or remove it";
+    /// <summary>{0} the layer index, {1} depth, {2} architecture.</summary>
+    public const string LayerToTransformOutOfRange = "lora.layers_to_transform names layer {0}, outside the {1} layers of architecture '{2}'; use indices 0..{3}";
+    /// <summary>{0} the exclude entry, {1} architecture.</summary>
+    public const string ExcludeMatchesNothing = "lora.exclude_modules entry '{0}' matches no module of architecture '{1}'; it excludes nothing";
+    /// <summary>{0} the option that cannot go with a regex target (layers_to_transform, layers_pattern, typed targets).</summary>
+    public const string RegexTargetWith = "lora.target_regex selects modules by one regular expression (PEFT's target_modules as a string), which cannot be combined with {0}; use a list of targets instead";
+    public const string PatternWithAdaLora = "lora.rank_pattern / lora.alpha_pattern set per-module LoRA ranks; AdaLoRA allocates its ranks itself (init_r, target_r): remove the patterns or turn AdaLoRA off";
+    public const string LayersPatternWithoutLayers = "lora.layers_pattern names the layer list for lora.layers_to_transform; set lora.layers_to_transform too (PEFT requires it)";
+    /// <summary>{0} lora.rank_pattern or lora.alpha_pattern, {1} the key, {2} the value.</summary>
+    public const string PatternValueNotPositive = "{0} '{1}' is {2}; it must be positive";
+    /// <summary>{0} what the regex was matched against (a model or an architecture), {1} the regex.</summary>
+    public const string RegexTargetMatchesNothing = "lora.target_regex '{1}' matches no Linear, Conv1D or Embedding module of {0}";
     public const string NotAnArchitecture = "Type '{0}' is not an architecture; pass a class marked [LoraArchitecture]";
 
     /// <summary>The tail of <see cref="UnknownModule"/>: a suggestion when one is close, else the known names.</summary>

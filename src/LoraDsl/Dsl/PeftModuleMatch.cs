@@ -17,6 +17,9 @@ internal static class PeftModuleMatch
 {
     static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>PEFT's INCLUDE_LINEAR_LAYERS_SHORTHAND: every Linear/Conv1D module but the output layer.</summary>
+    public const string AllLinear = "all-linear";
+
     /// <summary>A list entry: the module's full name equals <paramref name="entry"/> or ends with "." + it.</summary>
     public static bool IsNamed(string path, string entry) =>
         path == entry || path.EndsWith("." + entry, StringComparison.Ordinal);
@@ -28,13 +31,14 @@ internal static class PeftModuleMatch
     public static Regex FullMatch(string pattern) => new Regex("^(?:" + pattern + ")$", RegexOptions.None, RegexTimeout);
 
     /// <summary>
-    /// The layer index PEFT reads from <paramref name="path"/>: the number after the last "." + <paramref name="layersPattern"/> + "."
-    /// (any segment when null or empty) that is followed by a further segment; null when there is none.
+    /// The layer index PEFT reads from <paramref name="path"/>: the number after the first "." + <paramref name="layersPattern"/> + "."
+    /// (any segment when null or empty) that is followed by a further segment (PEFT's lazy match, so a nested expert index
+    /// is not taken for the layer); null when there is none.
     /// </summary>
     public static int? LayerIndex(string path, string? layersPattern)
     {
         var segment = string.IsNullOrEmpty(layersPattern) ? "[^.]*" : layersPattern;
-        var match = Regex.Match(path, @"^.*\." + segment + @"\.(\d+)\.", RegexOptions.None, RegexTimeout);
+        var match = Regex.Match(path, @"^.*?\." + segment + @"\.(\d+)\.", RegexOptions.None, RegexTimeout);
         return match.Success && int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : null;
     }
 
@@ -62,4 +66,39 @@ internal static class PeftModuleMatch
         if (layersToTransform is null || layersToTransform.Count == 0) return true;
         return LayerIndex(path, layersPattern) is { } layer && layersToTransform.Contains(layer);
     }
+
+    /// <summary>
+    /// PEFT's <c>get_pattern_key</c> for rank_pattern / alpha_pattern: the first key (in the dictionary's order) such that
+    /// the module name matches <c>(.*\.)?(key)$</c> from its start; null when none does (the default r / lora_alpha apply).
+    /// </summary>
+    public static string? PatternKey(IEnumerable<string> keys, string path)
+    {
+        foreach (var key in keys)
+            if (Regex.IsMatch(path, @"\A(?:.*\.)?(?:" + key + @")\z", RegexOptions.None, RegexTimeout)) return key;
+        return null;
+    }
+
+    /// <summary>Why <paramref name="pattern"/> is not a regular expression (.NET's message), or null when it is one.</summary>
+    public static string? RegexError(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// The name PEFT's list entries use for a declared module: its DSL name when the path ends with it (q_proj,
+    /// attention.output.dense), else the path's last segment.
+    /// </summary>
+    public static string EntryFor(string name, string pathTemplate) =>
+        IsNamed(pathTemplate, name) ? name : pathTemplate.Substring(pathTemplate.LastIndexOf('.') + 1);
+
+    /// <summary>A rank_pattern / alpha_pattern key that matches exactly what <see cref="EntryFor"/> names (dots escaped).</summary>
+    public static string PatternKeyFor(string name, string pathTemplate) => Regex.Escape(EntryFor(name, pathTemplate));
 }

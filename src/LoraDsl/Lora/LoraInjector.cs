@@ -20,8 +20,11 @@ public static class LoraInjector
     public static LoraInjection Inject(PretrainedModel model, LoraOptions options, IEnumerable<LoraTarget> targets, ILoraVariant? variant = null)
     {
         options.Validate();
-        var targetList = targets.ToList();
-        if (targetList.Count == 0) throw new ArgumentException("LoRA needs at least one target module.");
+        // PEFT's selection options: a regex adds modules; exclude_modules and layers_to_transform narrow what the targets placed.
+        var targetList = options.Selection.Apply(model, targets.ToList());
+        if (targetList.Count == 0)
+            throw new ArgumentException(options.Selection.IsAll ? "LoRA needs at least one target module."
+                : "LoRA needs at least one target module; none is left after lora.exclude_modules / lora.layers_to_transform.");
         foreach (var group in targetList.GroupBy(t => t.Path).Where(g => g.Count() > 1))
             throw new ArgumentException($"Module '{group.Key}' is targeted {group.Count()} times.");
 
@@ -37,7 +40,7 @@ public static class LoraInjector
                 throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules.");
             var baseLayer = module is LoraLinear wrapped ? wrapped.Base : LoraBaseLayer.Of((nn.Module<Tensor, Tensor>)module, target.Path);
             EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path, variant);
-            if (options.MutatesBase) ResidualInit.CheckRank(options, baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
+            if (options.MutatesBase) ResidualInit.CheckRank(options.ForModule(target.Path), baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
 
@@ -47,7 +50,8 @@ public static class LoraInjector
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
             var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
-            var adapter = layer.AddAdapter(options.AdapterName, options, rows, variant);
+            // rank_pattern / alpha_pattern: each module's own r and alpha, so its own scaling.
+            var adapter = layer.AddAdapter(options.AdapterName, options.ForModule(target.Path), rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);

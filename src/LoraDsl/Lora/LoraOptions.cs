@@ -1,8 +1,8 @@
 namespace LoraDsl.Lora;
 
 /// <summary>
-/// One adapter's hyperparameters, PEFT's <c>LoraConfig</c> minus the targets (placement is the
-/// DSL's job). Defaults follow the field: r 16, alpha 32, dropout 0.05.
+/// One adapter's hyperparameters, PEFT's <c>LoraConfig</c> minus the typed targets (placement is the
+/// DSL's job; <see cref="Selection"/> narrows it as PEFT's options do). Defaults follow the field: r 16, alpha 32, dropout 0.05.
 /// </summary>
 public sealed record LoraOptions
 {
@@ -36,6 +36,27 @@ public sealed record LoraOptions
     /// <summary>PEFT's adapter name; "default" is stripped from saved tensor names.</summary>
     public string AdapterName { get; init; } = "default";
 
+    /// <summary>PEFT's rank_pattern: module-name pattern → rank, for modules that differ from <see cref="Rank"/> (first matching key wins).</summary>
+    public IReadOnlyDictionary<string, int> RankPattern { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>PEFT's alpha_pattern: module-name pattern → alpha, for modules that differ from <see cref="Alpha"/>.</summary>
+    public IReadOnlyDictionary<string, double> AlphaPattern { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>PEFT's target_modules regex, exclude_modules, layers_to_transform and layers_pattern.</summary>
+    public ModuleSelection Selection { get; init; } = ModuleSelection.All;
+
+    /// <summary>
+    /// The options of the module at <paramref name="modulePath"/>: rank and alpha from the first rank_pattern / alpha_pattern
+    /// key that matches it (PEFT's get_pattern_key), else <see cref="Rank"/> and <see cref="Alpha"/>; scaling follows per module.
+    /// </summary>
+    public LoraOptions ForModule(string modulePath)
+    {
+        if (RankPattern.Count == 0 && AlphaPattern.Count == 0) return this;
+        var rank = Dsl.PeftModuleMatch.PatternKey(RankPattern.Keys, modulePath) is { } rankKey ? RankPattern[rankKey] : Rank;
+        var alpha = Dsl.PeftModuleMatch.PatternKey(AlphaPattern.Keys, modulePath) is { } alphaKey ? AlphaPattern[alphaKey] : Alpha;
+        return rank == Rank && alpha == Alpha ? this : this with { Rank = rank, Alpha = alpha };
+    }
+
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>Throws <see cref="ArgumentException"/> with the same wording as the compile-time diagnostics.</summary>
@@ -46,5 +67,11 @@ public sealed record LoraOptions
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"LoRA dropout must be in [0, 1), got {Dropout}.");
         if (PissaIterations is { } n && (Init != LoraInit.Pissa || n < 0))
             throw new ArgumentException($"PiSSA iterations ({n}) apply to init \"pissa\" only and must be >= 0; init is {Init}.");
+        foreach (var (key, rank) in RankPattern)
+            if (rank <= 0) throw new ArgumentException(Format(Dsl.DslMessages.PatternValueNotPositive, "lora.rank_pattern", key, rank));
+        foreach (var (key, alpha) in AlphaPattern)
+            if (!(alpha > 0)) throw new ArgumentException(Format(Dsl.DslMessages.PatternValueNotPositive, "lora.alpha_pattern", key, alpha));
     }
+
+    static string Format(string format, params object[] arguments) => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arguments);
 }

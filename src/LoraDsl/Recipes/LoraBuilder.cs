@@ -54,8 +54,40 @@ public sealed class LoraBuilder
 
     public LoraBuilder Target(params ModuleRole[] roles) => Add(roles.Select(r => TargetSpec.ForRole(r)));
 
-    /// <summary>By name: a module whose path equals the name or ends with "." + name (PEFT's rule).</summary>
-    public LoraBuilder Target(params string[] names) => Add(names.Select(n => TargetSpec.ForName(n)));
+    /// <summary>
+    /// By name: a module whose path equals the name or ends with "." + name (PEFT's rule); "all-linear" is PEFT's shorthand
+    /// for every Linear/Conv1D module except the output head (<see cref="Dsl.Preset.AllLinear"/>).
+    /// </summary>
+    public LoraBuilder Target(params string[] names) => Add(names.Select(TargetSpecFor));
+
+    /// <summary>PEFT's target_modules as one string: every Linear/Conv1D/Embedding module whose full path the regex matches entirely.</summary>
+    public LoraBuilder TargetRegex(string pattern) => Set(o => o with { Selection = o.Selection with { TargetRegex = pattern } });
+
+    /// <summary>PEFT's exclude_modules: modules never adapted (full path or ".name" suffix), whatever the targets select.</summary>
+    public LoraBuilder Exclude(params string[] names) =>
+        Set(o => o with { Selection = o.Selection with { ExcludeModules = [.. o.Selection.ExcludeModules, .. names] } });
+
+    /// <summary>Excludes a declared module in every layer (its PEFT name in exclude_modules).</summary>
+    public LoraBuilder Exclude(params ArchitectureModule[] modules) =>
+        Exclude(modules.Select(m => PeftModuleMatch.EntryFor(m.Name, m.PathTemplate)).ToArray());
+
+    /// <summary>PEFT's layers_to_transform: only modules in these layer indices are adapted.</summary>
+    public LoraBuilder LayersToTransform(params int[] layers) => Set(o => o with { Selection = o.Selection with { LayersToTransform = layers } });
+
+    /// <summary>PEFT's layers_pattern: the module list the layer index follows ("layers", "h"); default: any.</summary>
+    public LoraBuilder LayersPattern(string pattern) => Set(o => o with { Selection = o.Selection with { LayersPattern = pattern } });
+
+    /// <summary>PEFT's rank_pattern: modules whose name matches <paramref name="key"/> (a regex against the end of the path) get rank <paramref name="rank"/>.</summary>
+    public LoraBuilder RankPattern(string key, int rank) => Set(o => o with { RankPattern = With(o.RankPattern, key, rank) });
+
+    /// <summary>A declared module's rank in every layer (rank_pattern keyed by its name).</summary>
+    public LoraBuilder RankPattern(ArchitectureModule module, int rank) => RankPattern(PeftModuleMatch.PatternKeyFor(module.Name, module.PathTemplate), rank);
+
+    /// <summary>PEFT's alpha_pattern: modules whose name matches <paramref name="key"/> get alpha <paramref name="alpha"/>.</summary>
+    public LoraBuilder AlphaPattern(string key, double alpha) => Set(o => o with { AlphaPattern = With(o.AlphaPattern, key, alpha) });
+
+    /// <summary>A declared module's alpha in every layer (alpha_pattern keyed by its name).</summary>
+    public LoraBuilder AlphaPattern(ArchitectureModule module, double alpha) => AlphaPattern(PeftModuleMatch.PatternKeyFor(module.Name, module.PathTemplate), alpha);
 
     public LoraBuilder Target(TargetSet targets) => Add(targets.Targets);
 
@@ -69,6 +101,19 @@ public sealed class LoraBuilder
     public LoraBuilder TargetLayers(string layers, params string[] names) => Add(names.Select(n => TargetSpec.ForName(n, layers)));
 
     public LoraBuilder PresetLayers(string layers, Preset preset) => Add([TargetSpec.ForPreset(preset, layers)]);
+
+    /// <summary>PEFT's "all-linear" (any case, as PEFT lower-cases it) is the AllLinear preset; any other name is a name target.</summary>
+    internal static TargetSpec TargetSpecFor(string name) =>
+        string.Equals(name, PeftModuleMatch.AllLinear, StringComparison.OrdinalIgnoreCase) ? TargetSpec.ForPreset(Dsl.Preset.AllLinear) : TargetSpec.ForName(name);
+
+    // A pattern keeps PEFT's dict order: a new key goes last, a repeated key keeps its place with the new value.
+    static IReadOnlyDictionary<string, T> With<T>(IReadOnlyDictionary<string, T> pattern, string key, T value)
+    {
+        var result = new Dictionary<string, T>(pattern.Count + 1);
+        foreach (var (k, v) in pattern) result[k] = v;
+        result[key] = value;
+        return result;
+    }
 
     LoraBuilder Set(Func<LoraOptions, LoraOptions> change)
     {

@@ -129,11 +129,30 @@ public sealed record RecipeDefinition(
             if (Lora.MutatesBase)
                 throw new RecipeValidationException(string.Format(System.Globalization.CultureInfo.InvariantCulture, DslMessages.StartNotPlainLora, $"init {ChoiceSpelling.Of(Lora.Init.ToString())}"));
         }
+        CheckSelection(warnings);
         var plan = Targets.Resolve(Architecture, KnownDepth ?? int.MaxValue);
         foreach (var embedding in plan.Modules.Where(m => m.Kind == ModuleKind.Embedding))
             CheckPlainLora(embedding);
         CheckServer(plan);
         return warnings;
+    }
+
+    // PEFT's selection options after overrides: the compile-time LORA032-036 rules (ModuleSelectionRules), with their texts.
+    void CheckSelection(List<string> warnings)
+    {
+        var selection = Lora.Selection;
+        if (selection.IsAll && Lora.RankPattern.Count == 0 && Lora.AlphaPattern.Count == 0) return;
+        if (UseAdaLora && (Lora.RankPattern.Count > 0 || Lora.AlphaPattern.Count > 0))
+            throw new RecipeValidationException($"Recipe '{Name}': {DslMessages.PatternWithAdaLora}.");
+        var paths = ModuleSelectionRules.Paths(Architecture.Modules.Select(m => m.PathTemplate), KnownDepth);
+        var findings = ModuleSelectionRules.Check(Architecture.Name, paths, KnownDepth, !Targets.IsEmpty,
+            selection.TargetRegex, selection.ExcludeModules, selection.LayersToTransform, selection.LayersPattern,
+            [.. Lora.RankPattern.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value))], [.. Lora.AlphaPattern]);
+        foreach (var finding in findings)
+        {
+            if (finding.IsError) throw new RecipeValidationException($"Recipe '{Name}': {finding.Message}.");
+            warnings.Add(finding.Message);
+        }
     }
 
     // The compile-time LORA030's table (ServingRules), for what overrides make of a recipe served with ServeWith.

@@ -48,7 +48,7 @@ public class GeneratedRecipeTests
     [Fact]
     public void Registry_ListsTheAssemblysRecipesByName()
     {
-        Assert.Equal(["start-cat", "start-continue", "start-first", "start-second", "test-chat", "test-embed-gpt2", "test-embed-llama", "test-spam"], LoraDslRecipes.All.Keys);
+        Assert.Equal(["start-cat", "start-continue", "start-first", "start-second", "test-chat", "test-embed-gpt2", "test-embed-llama", "test-selection-llama", "test-spam"], LoraDslRecipes.All.Keys);
         Assert.Equal("test-chat", LoraDslRecipes.All["test-chat"].Build(null).Name);
     }
 }

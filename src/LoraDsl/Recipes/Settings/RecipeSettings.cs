@@ -39,6 +39,17 @@ internal static class RecipeSettings
         Row("lora.init", r => Choice(r.Lora.Init), (r, v, k) => r with { Lora = r.Lora with { Init = Choice<LoraInit>(k, v) } }),
         Row("lora.pissa_iterations", r => r.Lora.PissaIterations, (r, v, k) => r with { Lora = r.Lora with { PissaIterations = OptionalInt(k, v) } }),
         Row("lora.modules_to_save", r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = List(v) } }),
+        Row("lora.target_modules", r => r.Targets.IsEmpty ? null : r.Targets.Targets.Select(TargetText).ToList(),
+            (r, v) => r with { Targets = TargetsOf(v), Lora = r.Lora with { Selection = r.Lora.Selection with { TargetRegex = null } } }),
+        Row("lora.target_regex", r => r.Lora.Selection.TargetRegex,
+            (r, v) => IsNone(v) ? r with { Lora = r.Lora with { Selection = r.Lora.Selection with { TargetRegex = null } } }
+                : r with { Targets = TargetSet.Empty, Lora = r.Lora with { Selection = r.Lora.Selection with { TargetRegex = v } } }),
+        Row("lora.exclude_modules", r => r.Lora.Selection.ExcludeModules, (r, v) => r with { Lora = r.Lora with { Selection = r.Lora.Selection with { ExcludeModules = NoneOrList(v) } } }),
+        Row("lora.layers_to_transform", r => r.Lora.Selection.LayersToTransform.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToList(),
+            (r, v, k) => r with { Lora = r.Lora with { Selection = r.Lora.Selection with { LayersToTransform = [.. NoneOrList(v).Select(l => Int(k, l))] } } }),
+        Row("lora.layers_pattern", r => r.Lora.Selection.LayersPattern, (r, v) => r with { Lora = r.Lora with { Selection = r.Lora.Selection with { LayersPattern = IsNone(v) ? null : v } } }),
+        Row("lora.rank_pattern", r => PatternText(r.Lora.RankPattern), (r, v, k) => r with { Lora = r.Lora with { RankPattern = Pattern(k, v, Int) } }),
+        Row("lora.alpha_pattern", r => PatternText(r.Lora.AlphaPattern), (r, v, k) => r with { Lora = r.Lora with { AlphaPattern = Pattern(k, v, Number) } }),
         Row("lora.use_adalora", r => r.UseAdaLora, (r, v, k) => r with { UseAdaLora = Bool(k, v) }),
         Row("lora.adalora.target_r", r => r.AdaLora.TargetR, (r, v, k) => r with { AdaLora = r.AdaLora with { TargetR = Int(k, v) } }),
         Row("lora.adalora.init_r", r => r.AdaLora.InitR, (r, v, k) => r with { AdaLora = r.AdaLora with { InitR = Int(k, v) } }),
@@ -154,6 +165,36 @@ internal static class RecipeSettings
     /// <summary>Chat files train the chat task, so --set data.format=chat alone switches a recipe to it.</summary>
     static DataOptions WithFormat(DataOptions data, DataFormat format) =>
         data with { Format = format, Task = format == DataFormat.Chat ? DataTask.Chat : data.Task };
+
+    static IReadOnlyList<string> NoneOrList(string value) => IsNone(value) ? [] : List(value);
+
+    // --set lora.target_modules: PEFT's list (all-linear = the AllLinear preset), replacing every target the recipe states.
+    static TargetSet TargetsOf(string value)
+    {
+        var set = TargetSet.Empty;
+        foreach (var name in NoneOrList(value)) set = set.Add(LoraBuilder.TargetSpecFor(name));
+        return set;
+    }
+
+    static string TargetText(TargetSpec target) =>
+        target.Module?.Name ?? target.Name ?? (target.Preset == Dsl.Preset.AllLinear ? PeftModuleMatch.AllLinear : target.ToString());
+
+    // KEY=VALUE entries, comma-separated; the value follows the last '=', so a key may hold '=' (a regex lookahead); none = empty.
+    static IReadOnlyDictionary<string, T> Pattern<T>(string key, string value, Func<string, string, T> parse)
+    {
+        var pattern = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var entry in NoneOrList(value))
+        {
+            var equals = entry.LastIndexOf('=');
+            if (equals <= 0)
+                throw new RecipeValidationException($"{key} entry '{entry}' is not of the form KEY=VALUE (e.g. {key}=q_proj=16).");
+            pattern[entry[..equals].Trim()] = parse(key, entry[(equals + 1)..].Trim());
+        }
+        return pattern;
+    }
+
+    static IReadOnlyList<string>? PatternText<T>(IReadOnlyDictionary<string, T> pattern) =>
+        pattern.Count == 0 ? null : [.. pattern.Select(kv => kv.Key + "=" + RecipeSetting.Text(kv.Value))];
 
     static bool IsNone(string value) => value.Length == 0 || value.Equals("none", StringComparison.OrdinalIgnoreCase);
 
