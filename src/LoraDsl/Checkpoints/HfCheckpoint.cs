@@ -7,7 +7,7 @@ namespace LoraDsl.Checkpoints;
 /// A Hugging Face model folder: <c>config.json</c> plus weights in <c>model.safetensors</c>, a
 /// sharded <c>model.safetensors.index.json</c>, or <c>pytorch_model.bin</c> (plain or sharded).
 /// </summary>
-public sealed class HfCheckpoint
+internal sealed class HfCheckpoint
 {
     public const string ConfigFile = "config.json";
     public const string SafetensorsFileName = "model.safetensors";
