@@ -80,7 +80,7 @@ public sealed class GeneratorSnapshotTests
         Assert.Contains(".Target(\"embed_tokens\")", generated["Samples.EmbedRecipe.Recipe.g.cs"]);
 
         // Run the emitted Definition: its targets select the embedding whole (no fused part) beside q_proj in every layer,
-        // which the architecture's ApplyLora turns into placer.Place("model.embed_tokens", ModuleKind.Embedding, null).
+        // which TargetPlacement turns into a LoraTarget on "model.embed_tokens" with no rows.
         using var image = new MemoryStream();
         Assert.True(output.Emit(image).Success);
         var context = new System.Runtime.Loader.AssemblyLoadContext("embed-recipes", isCollectible: true);
@@ -104,8 +104,8 @@ public sealed class GeneratorSnapshotTests
         {
             context.Unload();
         }
-        Assert.Contains("placer.Place(\"model.embed_tokens\", global::LoraDsl.Dsl.ModuleKind.Embedding, embedTokensPart);",
-            TestCompilation.Generate(Sources.BuiltInArchitecture("Llama")).Generated["LoraDsl.Architectures.Llama.Modules.g.cs"]);
+        Assert.Contains("global::LoraDsl.Lora.TargetPlacement.Resolve(model, global::LoraDsl.Architectures.Llama.Descriptor, recipe.Targets);",
+            generated["Samples.EmbedRecipe.Recipe.g.cs"]);
     }
 
     [Fact]

@@ -149,10 +149,9 @@ public static class RecipeEmitter
         writer.Line();
 
         writer.Line($"// Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.");
-        writer.Line("var placement = new global::LoraDsl.Lora.LoraTargetList(model);");
-        writer.Line($"{architecture}.ApplyLora(model, recipe.Lora, recipe.Targets, placement);");
+        writer.Line($"var placed = global::LoraDsl.Lora.TargetPlacement.Resolve(model, {architecture}.Descriptor, recipe.Targets);");
         writer.Line("// PEFT's selection options (lora.target_regex, exclude_modules, layers_to_transform) add to and narrow what the targets placed.");
-        writer.Line("var targets = recipe.Lora.Selection.Apply(model, placement.Targets);");
+        writer.Line("var targets = recipe.Lora.Selection.Apply(model, placed);");
         if (shape.AdaLora)
         {
             writer.Line("// AdaLoRA: SVD-form adapters at init_r; the allocator prunes them to target_r on average over the planned steps.");

@@ -14,12 +14,9 @@ public sealed record ArchitectureModel(
     int? KnownDepth,
     EquatableArray<ModuleModel> Modules)
 {
-    /// <summary>The module with that DSL name if any, else the modules whose path matches by PEFT's suffix rule.</summary>
-    public IEnumerable<ModuleModel> ModulesMatching(string target)
-    {
-        var exact = Modules.Where(m => m.Name == target).ToList();
-        return exact.Count > 0 ? exact : Modules.Where(m => m.MatchesPath(target));
-    }
+    /// <summary>The modules as the shared target resolver takes them (<see cref="LoraDsl.Dsl.TargetResolver"/>), in declaration order.</summary>
+    internal IReadOnlyList<LoraDsl.Dsl.DeclaredModule> DeclaredModules() =>
+        [.. Modules.Select(m => new LoraDsl.Dsl.DeclaredModule(m.Name, m.PathTemplate, m.Kind, m.Roles.AsArray()))];
 
     public IEnumerable<ModuleModel> ModulesWithRole(string role) => Modules.Where(m => m.Roles.Contains(role));
 }

@@ -17,7 +17,4 @@ public sealed record ModuleModel(
 
     /// <summary>The C# name of the generated handle: "q_proj" → QProj, "attention.output.dense" → AttentionOutputDense.</summary>
     public string HandleName => Identifiers.ToPascalCase(Name);
-
-    /// <summary>PEFT's string-target rule on the path template.</summary>
-    public bool MatchesPath(string target) => LoraDsl.Dsl.TargetRules.MatchesPath(PathTemplate, target);
 }

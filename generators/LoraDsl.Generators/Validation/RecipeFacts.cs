@@ -59,7 +59,7 @@ public sealed class RecipeFacts(RecipeModel recipe, ArchitectureModel? architect
             if (target.LayersUnknown) return null;
             var layers = target.Layers is null ? null : LayerSelection.TryParse(target.Layers);
             if (target.Layers is not null && layers is null) return null;
-            foreach (var (module, roles) in RecipeValidator.Select(Architecture, target, []))
+            foreach (var (module, roles) in RecipeValidator.Select(Architecture, target))
             {
                 var parts = module.IsFused ? (IEnumerable<string>)(roles ?? (IEnumerable<string>)module.Roles) : [""];
                 var paths = module.IsPerLayer

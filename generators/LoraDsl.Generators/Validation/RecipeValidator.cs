@@ -10,7 +10,7 @@ namespace LoraDsl.Generators.Validation;
 
 /// <summary>
 /// Checks a recipe's class and targets against its architecture (LORA001, 002, 006-009, 013, 014, 021, 022, 029), with the
-/// rules <c>TargetSet.Resolve</c> and the placer apply at run time, and runs the setting and combination checks.
+/// resolver <c>TargetSet.Resolve</c> calls at run time (<see cref="TargetResolver"/>), and runs the setting and combination checks.
 /// </summary>
 public static class RecipeValidator
 {
@@ -45,32 +45,18 @@ public static class RecipeValidator
 
     private static void CheckTargets(ArchitectureModel architecture, int? depth, LoraMethods methods, IReadOnlyList<TargetModel> targets, List<DiagnosticInfo> diagnostics)
     {
-        var earlier = new List<(ModuleModel Module, ImmutableHashSet<string>? Roles, LayerSelection? Layers, bool Unknown)>();
+        var modules = architecture.DeclaredModules();
+        var earlier = new List<(ModuleModel Module, IReadOnlyList<string>? Roles, LayerSelection? Layers, bool Unknown)>();
         foreach (var target in targets)
         {
-            var selected = Select(architecture, target, diagnostics);
-            if (selected.Count == 0) continue;
+            var resolution = Resolve(architecture, modules, target, depth);
+            foreach (var problem in resolution.Problems) diagnostics.Add(Report(problem, target));
 
-            LayerSelection? layers = null;
-            if (target.Layers is not null)
+            foreach (var selection in resolution.Selections)
             {
-                layers = LayerSelection.TryParse(target.Layers);
-                if (layers is null)
-                {
-                    diagnostics.Add(new(DiagnosticDescriptors.MalformedLayers, target.LayersLocation, [target.Layers]));
-                    continue;
-                }
-                if (depth is { } d && layers.HighestNamedLayer >= d)
-                    diagnostics.Add(new(DiagnosticDescriptors.LayerOutOfRange, target.LayersLocation, [target.Layers, d.ToString(CultureInfo.InvariantCulture), architecture.Name]));
-                foreach (var (module, _) in selected.Where(s => !s.Module.IsPerLayer))
-                    diagnostics.Add(new(DiagnosticDescriptors.OptionDoesNotFitModule, target.LayersLocation,
-                        [Format(DslMessages.LayersOnSharedModule, module.Name, architecture.Name)]));
-            }
-
-            foreach (var (module, roles) in selected)
-            {
-                var slice = roles is not null && module.IsFused && roles.Count < module.Roles.Count;
-                // The run-time placer adapts Linear, Conv1D and Embedding modules; embeddings take plain LoRA only (PEFT's lora.Embedding).
+                var module = architecture.Modules[selection.Index];
+                var (roles, layers, slice) = (selection.Roles, selection.Layers, selection.IsSlice);
+                // The run-time placement adapts Linear, Conv1D and Embedding modules; embeddings take plain LoRA only (PEFT's lora.Embedding).
                 if (module.Kind == "Embedding")
                     foreach (var message in EmbeddingConflicts(module, slice, methods))
                         diagnostics.Add(new(DiagnosticDescriptors.EmbeddingLoraIsPlain, target.Location, [message]));
@@ -78,12 +64,12 @@ public static class RecipeValidator
                     diagnostics.Add(new(DiagnosticDescriptors.ModuleKindNotAdaptable, target.Location, [module.PathTemplate, DslMessages.KindWithReason(module.Kind)]));
                 if (methods.UseDora && slice)
                     diagnostics.Add(new(DiagnosticDescriptors.DoraOnFusedSlice, target.Location,
-                        [module.Name, string.Join(", ", roles.OrderBy(RoleOrder)), string.Join(", ", module.Roles)]));
+                        [module.Name, string.Join(", ", roles!.OrderBy(TargetRules.RoleIndex)), string.Join(", ", module.Roles)]));
 
                 var unknown = target.LayersUnknown;
                 var overlaps = !unknown && earlier.Any(e =>
                     !e.Unknown && e.Module == module
-                    && (e.Roles is null || roles is null || e.Roles.Overlaps(roles))
+                    && (e.Roles is null || roles is null || e.Roles.Intersect(roles).Any())
                     && (e.Layers is null || layers is null || e.Layers.Overlaps(layers, depth ?? UnknownDepthProbe)));
                 if (overlaps)
                     diagnostics.Add(new(DiagnosticDescriptors.DuplicateTarget, target.Location, [target.Value, module.Name]));
@@ -92,51 +78,42 @@ public static class RecipeValidator
         }
     }
 
-    // Roles null = the whole module; a subset = slices of a fused module (mirrors TargetSet.Resolve).
-    internal static List<(ModuleModel Module, ImmutableHashSet<string>? Roles)> Select(ArchitectureModel architecture, TargetModel target, List<DiagnosticInfo> diagnostics)
+    /// <summary>The modules <paramref name="target"/> selects (roles null = the whole module, else the fused roles covered), ignoring its layers.</summary>
+    public static List<(ModuleModel Module, IReadOnlyList<string>? Roles)> Select(ArchitectureModel architecture, TargetModel target) =>
+        [.. Resolve(architecture, architecture.DeclaredModules(), target with { Layers = null }, null).Selections
+            .Select(s => (architecture.Modules[s.Index], s.Roles))];
+
+    // The one resolver TargetSet.Resolve calls at run time; only the mapping to diagnostics is the generator's own.
+    private static TargetResolution Resolve(ArchitectureModel architecture, IReadOnlyList<DeclaredModule> modules, TargetModel target, int? depth)
     {
-        switch (target.Kind)
+        var selector = target.Kind switch
         {
-            case TargetKind.Module:
-            case TargetKind.Name:
-                var matches = target.Kind == TargetKind.Name
-                    ? architecture.ModulesMatching(target.Value).ToList()
-                    : architecture.Modules.Where(m => m.Name == target.Value).ToList();
-                if (matches.Count == 0)
-                {
-                    var names = architecture.Modules.Select(m => m.Name).ToList();
-                    var suggestion = DslMessages.Closest(target.Value, names);
-                    var properties = ImmutableDictionary<string, string?>.Empty;
-                    if (suggestion is not null && target.IsStringLiteral) properties = properties.Add(SuggestionProperty, suggestion);
-                    diagnostics.Add(new(DiagnosticDescriptors.UnknownModule, target.Location,
-                        [architecture.Name, target.Value, DslMessages.UnknownModuleTail(suggestion, names)]) { Properties = properties });
-                }
-                return [.. matches.Select(m => (m, (ImmutableHashSet<string>?)null))];
-            case TargetKind.Role:
-                var withRole = architecture.ModulesWithRole(target.Value).ToList();
-                if (withRole.Count == 0)
-                {
-                    var known = architecture.Modules.SelectMany(m => m.Roles).Distinct().OrderBy(RoleOrder);
-                    diagnostics.Add(new(DiagnosticDescriptors.MissingRole, target.Location, [architecture.Name, target.Value, string.Join(", ", known)]));
-                }
-                return [.. withRole.Select(m => (m, (ImmutableHashSet<string>?)ImmutableHashSet.Create(target.Value)))];
-            default:
-                return Preset(architecture, target.Value);
-        }
+            TargetKind.Module => TargetSelector.Module,
+            TargetKind.Name => TargetSelector.Name,
+            TargetKind.Role => TargetSelector.Role,
+            _ => TargetSelector.Preset,
+        };
+        return TargetResolver.Resolve(architecture.Name, modules, selector, target.Value, target.Layers, depth);
     }
 
-    private static List<(ModuleModel, ImmutableHashSet<string>?)> Preset(ArchitectureModel architecture, string preset)
+    private static DiagnosticInfo Report(TargetProblem problem, TargetModel target)
     {
-        if (LoraDsl.Dsl.TargetRules.PresetRoles(preset) is not { } roles)
+        var arguments = problem.Arguments.ToArray();
+        switch (problem.Kind)
         {
-            return [.. architecture.Modules
-                .Where(m => LoraDsl.Dsl.TargetRules.IsInAllLinear(m.Kind, m.Roles))
-                .Select(m => (m, (ImmutableHashSet<string>?)null))];
+            case TargetProblemKind.UnknownModule:
+                var properties = ImmutableDictionary<string, string?>.Empty;
+                if (problem.Suggestion is { } suggestion && target.IsStringLiteral) properties = properties.Add(SuggestionProperty, suggestion);
+                return new(DiagnosticDescriptors.UnknownModule, target.Location, arguments) { Properties = properties };
+            case TargetProblemKind.MissingRole:
+                return new(DiagnosticDescriptors.MissingRole, target.Location, arguments);
+            case TargetProblemKind.MalformedLayers:
+                return new(DiagnosticDescriptors.MalformedLayers, target.LayersLocation, arguments);
+            case TargetProblemKind.LayerOutOfRange:
+                return new(DiagnosticDescriptors.LayerOutOfRange, target.LayersLocation, arguments);
+            default:
+                return new(DiagnosticDescriptors.OptionDoesNotFitModule, target.LayersLocation, [problem.Message]);
         }
-        return [.. architecture.Modules
-            .Select(m => (Module: m, Roles: m.Roles.Intersect(roles).ToImmutableHashSet()))
-            .Where(x => x.Roles.Count > 0)
-            .Select(x => (x.Module, (ImmutableHashSet<string>?)x.Roles))];
     }
 
     // What the recipe ends up with (last statements) of the methods an embedding cannot take.
@@ -156,8 +133,6 @@ public static class RecipeValidator
         if (methods.UseAdaLora) yield return Format(DslMessages.AdaLoraOnEmbedding, module.PathTemplate);
         if (slice) yield return Format(DslMessages.SliceOfEmbedding, module.PathTemplate);
     }
-
-    private static int RoleOrder(string role) => LoraDsl.Dsl.TargetRules.RoleIndex(role);
 
     private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 }

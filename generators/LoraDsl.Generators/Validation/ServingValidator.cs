@@ -48,10 +48,9 @@ public static class ServingValidator
         }
 
         if (architecture is null) yield break;
-        var scratch = new List<DiagnosticInfo>();
         foreach (var target in targets)
         {
-            var modules = RecipeValidator.Select(architecture, target, scratch).Select(s => s.Module).ToList();
+            var modules = RecipeValidator.Select(architecture, target).Select(s => s.Module).ToList();
             if (modules.Count == 0) continue;
             var targeted = new ServedAdapter
             {

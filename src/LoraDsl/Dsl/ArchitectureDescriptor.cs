@@ -22,15 +22,11 @@ public sealed class ArchitectureDescriptor(
 
     public IEnumerable<ArchitectureModule> ModulesWithRole(ModuleRole role) => Modules.Where(m => m.Roles.Contains(role));
 
-    /// <summary>
-    /// Modules a string target selects, in declaration order: the module with that DSL name if there
-    /// is one, else every module whose path equals it or ends with "." + it (PEFT's rule).
-    /// </summary>
-    public IEnumerable<ArchitectureModule> ModulesMatching(string target)
-    {
-        var exact = Modules.Where(m => m.Name == target).ToList();
-        return exact.Count > 0 ? exact : Modules.Where(m => m.MatchesPath(target));
-    }
+    /// <summary>The modules as the shared <see cref="TargetResolver"/> takes them (the generator passes its own the same way).</summary>
+    internal IReadOnlyList<DeclaredModule> DeclaredModules =>
+        declaredModules ??= [.. Modules.Select(m => new DeclaredModule(m.Name, m.PathTemplate, m.Kind.ToString(), [.. m.Roles.Select(r => r.ToString())]))];
+
+    IReadOnlyList<DeclaredModule>? declaredModules;
 
     /// <summary>Whether config.json's <c>model_type</c> names this architecture; the one rule the loader uses too (<see cref="ModelTypeMatches"/>).</summary>
     public bool Supports(string modelType) => ModelTypes.Any(t => ModelTypeMatches(t, modelType));

@@ -22,8 +22,5 @@ public sealed class ArchitectureModule(string architecture, string name, string 
 
     public bool IsPerLayer => PathTemplate.Contains(LayerPlaceholder, StringComparison.Ordinal);
 
-    /// <summary>PEFT's rule for a string target: the path equals it or ends with "." + it.</summary>
-    public bool MatchesPath(string target) => TargetRules.MatchesPath(PathTemplate, target);
-
     public override string ToString() => $"{Architecture}.{Name}";
 }

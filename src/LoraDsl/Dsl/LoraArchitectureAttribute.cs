@@ -2,7 +2,7 @@ namespace LoraDsl.Dsl;
 
 /// <summary>
 /// Declares an architecture on a <c>static partial class</c>; the generator adds typed module
-/// handles, a descriptor, presets and <c>ApplyLora</c>.
+/// handles, a descriptor and presets; <c>Lora.TargetPlacement</c> places adapters from the descriptor.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class LoraArchitectureAttribute(string name) : Attribute

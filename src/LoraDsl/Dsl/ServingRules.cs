@@ -152,7 +152,7 @@ internal static class ServingRules
     static string? OtherModulesFinding(ServedAdapter adapter)
     {
         var others = adapter.ModuleNames
-            .Where(n => Array.IndexOf(TgiLayerNames, n) < 0 && Array.IndexOf(FusedNames, n) < 0 && !adapter.EmbeddingModules.Any(e => e == n || e.EndsWith("." + n, StringComparison.Ordinal)))
+            .Where(n => Array.IndexOf(TgiLayerNames, n) < 0 && Array.IndexOf(FusedNames, n) < 0 && !adapter.EmbeddingModules.Any(e => PeftModuleMatch.IsNamed(e, n)))
             .Distinct().ToList();
         return others.Count > 0 ? $"modules {string.Join(", ", others)} are not among the q/k/v/o/gate/up/down_proj and lm_head it maps; merge instead" : null;
     }

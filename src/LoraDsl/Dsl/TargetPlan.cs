@@ -1,6 +1,6 @@
 namespace LoraDsl.Dsl;
 
-/// <summary>Resolved targets: for each module, which roles are wanted in which layers. Generated <c>ApplyLora</c> queries it.</summary>
+/// <summary>Resolved targets: for each module, which roles are wanted in which layers. <see cref="Lora.TargetPlacement"/> expands it over a model.</summary>
 public sealed class TargetPlan
 {
     private readonly Dictionary<ArchitectureModule, List<(IReadOnlyCollection<ModuleRole>? Roles, LayerSelection? Layers)>> selections = [];
@@ -15,26 +15,32 @@ public sealed class TargetPlan
     public IReadOnlyCollection<ArchitectureModule> Modules => selections.Keys;
 
     /// <summary>
-    /// Whether <paramref name="module"/> is selected in <paramref name="layer"/> (null for modules outside
-    /// the layer stack); <paramref name="part"/> is null for the whole module, else the fused slices wanted.
+    /// Whether <paramref name="module"/> is selected in <paramref name="layer"/> (null for modules outside the layer
+    /// stack); <paramref name="roles"/> is null for the whole module, else the fused module's roles wanted, in its output order.
     /// </summary>
-    public bool Selects(ArchitectureModule module, int? layer, out FusedPart? part)
+    public bool Selects(ArchitectureModule module, int? layer, out IReadOnlyList<ModuleRole>? roles)
     {
-        part = null;
+        roles = null;
         if (!selections.TryGetValue(module, out var list)) return false;
-        var wanted = new HashSet<ModuleRole>();
-        var whole = false;
-        var any = false;
-        foreach (var (roles, layers) in list)
-        {
-            if (layers is not null && (layer is null || !layers.Contains(layer.Value))) continue;
-            any = true;
-            if (roles is null) whole = true;
-            else wanted.UnionWith(roles);
-        }
-        if (!any) return false;
-        if (!whole && module.IsFused && !module.Roles.All(wanted.Contains))
-            part = new FusedPart(module.Roles.Count, [.. Enumerable.Range(0, module.Roles.Count).Where(i => wanted.Contains(module.Roles[i]))]);
+        var entries = list.Where(e => e.Layers is null || (layer is { } l && e.Layers.Contains(l))).ToList();
+        if (entries.Count == 0) return false;
+        roles = Wanted(module, entries.Select(e => e.Roles));
         return true;
+    }
+
+    /// <summary>The roles of <paramref name="module"/> wanted in any layer; null for the whole module (or when it is not selected).</summary>
+    public IReadOnlyList<ModuleRole>? RolesOf(ArchitectureModule module) =>
+        selections.TryGetValue(module, out var list) ? Wanted(module, list.Select(e => e.Roles)) : null;
+
+    // Any whole-module entry, or every role of a fused module wanted, adapts the whole module.
+    static IReadOnlyList<ModuleRole>? Wanted(ArchitectureModule module, IEnumerable<IReadOnlyCollection<ModuleRole>?> entries)
+    {
+        var wanted = new HashSet<ModuleRole>();
+        foreach (var roles in entries)
+        {
+            if (roles is null) return null;
+            wanted.UnionWith(roles);
+        }
+        return !module.IsFused || module.Roles.All(wanted.Contains) ? null : [.. module.Roles.Where(wanted.Contains)];
     }
 }

@@ -1,4 +1,4 @@
-// Linked into generators/LoraDsl.Generators: what a preset selects, PEFT's suffix rule and the order of roles exist once.
+// Linked into generators/LoraDsl.Generators: what a preset selects and the order of roles exist once.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -11,6 +11,9 @@ public static class TargetRules
     /// <summary>Role names in <see cref="ModuleRole"/> order: the order messages list them in.</summary>
     public static IReadOnlyList<string> RoleOrder { get; } =
         new[] { "Query", "Key", "Value", "Output", "FfnGate", "FfnUp", "FfnDown", "Embedding", "Head", "Classifier", "Norm" };
+
+    /// <summary>The <see cref="Preset"/> member names in declaration order: the generated <c>Presets</c> class lists them so.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = new[] { "QV", "QKVO", "FeedForward", "AllLinear" };
 
     /// <summary>The roles a preset selects; null for AllLinear, which selects by kind (<see cref="IsInAllLinear"/>).</summary>
     public static IReadOnlyList<string>? PresetRoles(string preset) => preset switch
@@ -25,9 +28,6 @@ public static class TargetRules
     /// <summary>PEFT's "all-linear": every Linear/Conv1D except embeddings, norms and the output head or classifier.</summary>
     public static bool IsInAllLinear(string kind, IEnumerable<string> roles) =>
         kind != "Embedding" && kind != "Norm" && !roles.Contains("Head") && !roles.Contains("Classifier");
-
-    /// <summary>PEFT's rule for a string target (<see cref="PeftModuleMatch.IsNamed"/>): the module path equals it or ends with "." + it.</summary>
-    public static bool MatchesPath(string pathTemplate, string target) => PeftModuleMatch.IsNamed(pathTemplate, target);
 
     /// <summary>Position of a role name in <see cref="RoleOrder"/>.</summary>
     public static int RoleIndex(string role)

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LoraDsl.Dsl;
 
 /// <summary>An immutable list of targets; resolved against an architecture and a depth into a <see cref="TargetPlan"/>.</summary>
@@ -32,78 +30,29 @@ public sealed class TargetSet
         var plan = new TargetPlan();
         foreach (var target in Targets)
         {
-            var layers = ParseLayers(target, architecture, depth);
-            foreach (var (module, roles) in Select(target, architecture))
-            {
-                if (layers is not null && !module.IsPerLayer)
-                    throw new TargetResolutionException(Format(DslMessages.LayersOnSharedModule, module.Name, architecture.Name));
-                plan.Add(module, roles, layers);
-            }
+            var resolution = Resolve(target, architecture, depth);
+            if (resolution.Problems.Count > 0) throw new TargetResolutionException(resolution.Problems[0].Message);
+            foreach (var selection in resolution.Selections)
+                plan.Add(architecture.Modules[selection.Index], selection.Roles?.Select(Enum.Parse<ModuleRole>).ToList(), selection.Layers);
         }
         return plan;
     }
 
-    private static LayerSelection? ParseLayers(TargetSpec target, ArchitectureDescriptor architecture, int depth)
+    // The resolver the generator's diagnostics use too; a typed handle of another architecture is unknown here.
+    static TargetResolution Resolve(TargetSpec target, ArchitectureDescriptor architecture, int depth)
     {
-        if (target.Layers is null) return null;
-        var layers = LayerSelection.TryParse(target.Layers)
-            ?? throw new TargetResolutionException(Format(DslMessages.MalformedLayers, target.Layers));
-        if (layers.HighestNamedLayer >= depth)
-            throw new TargetResolutionException(Format(DslMessages.LayerOutOfRange, target.Layers, depth, architecture.Name));
-        return layers;
-    }
-
-    // Roles null = the whole module; a subset selects slices of a fused module.
-    private static IEnumerable<(ArchitectureModule Module, IReadOnlyCollection<ModuleRole>? Roles)> Select(TargetSpec target, ArchitectureDescriptor architecture)
-    {
-        if (target.Module is { } module)
+        var modules = architecture.DeclaredModules;
+        if (target.Module is { } module && !architecture.Modules.Contains(module))
+            return new TargetResolution([], [TargetResolver.UnknownModule(architecture.Name, modules, module.Name)]);
+        var (selector, value) = target switch
         {
-            if (!architecture.Modules.Contains(module))
-                throw UnknownModule(architecture, module.Name);
-            return [(module, null)];
-        }
-        if (target.Name is { } name)
-        {
-            var matches = architecture.ModulesMatching(name).ToList();
-            if (matches.Count == 0) throw UnknownModule(architecture, name);
-            return matches.Select(m => (m, (IReadOnlyCollection<ModuleRole>?)null));
-        }
-        if (target.Role is { } role)
-        {
-            var matches = architecture.ModulesWithRole(role).ToList();
-            if (matches.Count == 0)
-            {
-                var known = architecture.Modules.SelectMany(m => m.Roles).Distinct().OrderBy(r => r);
-                throw new TargetResolutionException(Format(DslMessages.MissingRole, architecture.Name, role, string.Join(", ", known)));
-            }
-            return matches.Select(m => (m, (IReadOnlyCollection<ModuleRole>?)[role]));
-        }
-        return SelectPreset(target.Preset!.Value, architecture);
+            { Module: { } m } => (TargetSelector.Module, m.Name),
+            { Name: { } n } => (TargetSelector.Name, n),
+            { Role: { } r } => (TargetSelector.Role, r.ToString()),
+            _ => (TargetSelector.Preset, target.Preset!.Value.ToString()),
+        };
+        return TargetResolver.Resolve(architecture.Name, modules, selector, value, target.Layers, depth);
     }
-
-    private static IEnumerable<(ArchitectureModule, IReadOnlyCollection<ModuleRole>?)> SelectPreset(Preset preset, ArchitectureDescriptor architecture)
-    {
-        if (TargetRules.PresetRoles(preset.ToString()) is not { } roleNames)
-        {
-            return architecture.Modules
-                .Where(m => TargetRules.IsInAllLinear(m.Kind.ToString(), m.Roles.Select(r => r.ToString())))
-                .Select(m => (m, (IReadOnlyCollection<ModuleRole>?)null));
-        }
-        var roles = roleNames.Select(Enum.Parse<ModuleRole>).ToList();
-        return architecture.Modules
-            .Select(m => (Module: m, Roles: m.Roles.Intersect(roles).ToList()))
-            .Where(x => x.Roles.Count > 0)
-            .Select(x => (x.Module, (IReadOnlyCollection<ModuleRole>?)x.Roles));
-    }
-
-    private static TargetResolutionException UnknownModule(ArchitectureDescriptor architecture, string name)
-    {
-        var names = architecture.Modules.Select(m => m.Name).ToList();
-        var tail = DslMessages.UnknownModuleTail(DslMessages.Closest(name, names), names);
-        return new TargetResolutionException(Format(DslMessages.UnknownModule, architecture.Name, name, tail));
-    }
-
-    private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
     public override string ToString() => string.Join(", ", Targets);
 }

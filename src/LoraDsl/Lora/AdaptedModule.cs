@@ -7,8 +7,6 @@ public sealed record AdaptedModule(string Path, LoraLinear Layer, LoraAdapter Ad
 
     public long OutFeatures => Adapter.OutFeatures;
 
-    public OutputSlice? Slice => Adapter.Slice;
-
     /// <summary>The output rows the adapter covers; null = all.</summary>
     public OutputRows? OutputRows => Adapter.OutputRows;
 

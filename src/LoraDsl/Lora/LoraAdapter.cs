@@ -57,9 +57,6 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>The rows B covers; null = every output row.</summary>
     public OutputRows? OutputRows { get; }
 
-    /// <summary>The one contiguous range B covers, when it covers exactly one.</summary>
-    public OutputSlice? Slice => OutputRows is { Slices.Count: 1 } r ? r.Slices[0] : null;
-
     public ILoraVariant Variant { get; }
 
     public long InFeatures { get; }

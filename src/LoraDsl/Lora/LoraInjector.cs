@@ -39,8 +39,8 @@ public static class LoraInjector
             else if (module is not nn.Module<Tensor, Tensor>)
                 throw new ModuleNotFoundException($"Module '{target.Path}' is a {module.GetType().Name}; LoRA can only wrap Linear, Conv1D or Embedding modules.");
             var baseLayer = module is LoraLinear wrapped ? wrapped.Base : LoraBaseLayer.Of((nn.Module<Tensor, Tensor>)module, target.Path);
-            EmbeddingLora.Check(baseLayer, options, target.Ranges.Count > 0, target.Path, variant);
-            if (options.MutatesBase) ResidualInit.CheckRank(options.ForModule(target.Path), baseLayer, target.Ranges.Sum(r => r.Length), target.Path);
+            EmbeddingLora.Check(baseLayer, options, target.Rows is not null, target.Path, variant);
+            if (options.MutatesBase) ResidualInit.CheckRank(options.ForModule(target.Path), baseLayer, target.Rows?.Sum(r => r.Length) ?? 0, target.Path);
         }
         var saved = options.ModulesToSave.SelectMany(name => ResolveModulesToSave(model, name)).Distinct().ToList();
 
@@ -49,9 +49,8 @@ public static class LoraInjector
         {
             var layer = ModuleSurgery.Find(model, target.Path) as LoraLinear
                 ?? ModuleSurgery.Replace(model, target.Path, old => new LoraLinear(old, target.Path));
-            var rows = target.Ranges.Count == 0 ? null : OutputRows.Of(target.Ranges, layer.Base.OutFeatures, target.Path);
             // rank_pattern / alpha_pattern: each module's own r and alpha, so its own scaling.
-            var adapter = layer.AddAdapter(options.AdapterName, options.ForModule(target.Path), rows, variant);
+            var adapter = layer.AddAdapter(options.AdapterName, options.ForModule(target.Path), target.Rows, variant);
             adapted.Add(new AdaptedModule(target.Path, layer, adapter));
         }
         SetTrainable(model, options, saved);

@@ -44,18 +44,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     readonly List<string> active = [];
     readonly List<string> merged = [];
 
-    /// <summary>Adds an adapter on one output range (or all rows); the first one added becomes active.</summary>
-    public LoraAdapter AddAdapter(string name, LoraOptions options, OutputSlice? slice = null, ILoraVariant? variant = null) =>
-        AddAdapter(name, options, slice is { } s ? OutputRows.Of([s], Base.OutFeatures, Path) : null, variant);
-
-    /// <summary>Adds an adapter on several output ranges (null = all rows); the first one added becomes active.</summary>
-    public LoraAdapter AddAdapter(string name, LoraOptions options, OutputRows? rows, ILoraVariant? variant)
+    /// <summary>
+    /// Adds an adapter on the output ranges <paramref name="rows"/> (null or empty = every row), checked against this
+    /// module as <see cref="OutputRows"/>; the first adapter added becomes active.
+    /// </summary>
+    public LoraAdapter AddAdapter(string name, LoraOptions options, IReadOnlyList<OutputSlice>? rows = null, ILoraVariant? variant = null)
     {
         if (lora.Adapters.ContainsKey(name))
             throw new ArgumentException($"Module '{Path}' already has an adapter named '{name}'.");
-        EmbeddingLora.Check(Base, options, rows is not null, Path, variant);
+        EmbeddingLora.Check(Base, options, rows is { Count: > 0 }, Path, variant);
         variant ??= Base.TakesTokenIds ? EmbeddingLora.Instance : options.UseDora ? DoraVariant.Instance : StandardLora.Instance;
-        var adapter = new LoraAdapter(name, Base, options, rows, variant);
+        var adapter = new LoraAdapter(name, Base, options, rows is { Count: > 0 } ? OutputRows.Of(rows, Base.OutFeatures, Path) : null, variant);
         lora.Add(name, adapter);
         if (active.Count == 0) active.Add(name);
         return adapter;

@@ -1,23 +1,26 @@
 namespace LoraDsl.Lora;
 
 /// <summary>
-/// A concrete module path to adapt, optionally only on some of its output rows: one range
-/// (<see cref="Slice"/>) or several (<see cref="Slices"/>, e.g. GPT-2 c_attn's Query and Value thirds).
+/// A concrete module path to adapt, optionally only on some of its output rows (<see cref="Rows"/>, e.g. GPT-2 c_attn's
+/// Query and Value thirds, or the key rows of Phi-3's qkv_proj); the injector checks them against the module as <see cref="OutputRows"/>.
 /// </summary>
-public sealed record LoraTarget(string Path, OutputSlice? Slice = null)
+public sealed record LoraTarget
 {
-    public LoraTarget(string path, IReadOnlyList<OutputSlice> slices) : this(path) => Slices = slices;
+    public LoraTarget(string path, IReadOnlyList<OutputSlice>? rows = null)
+    {
+        Path = path;
+        Rows = rows is { Count: > 0 } ? rows : null;
+    }
 
-    /// <summary>Several output ranges; when set, <see cref="Slice"/> is null.</summary>
-    public IReadOnlyList<OutputSlice>? Slices { get; init; }
+    public string Path { get; }
 
-    /// <summary>The ranges as one list (empty = every output row).</summary>
-    public IReadOnlyList<OutputSlice> Ranges => Slices ?? (Slice is { } s ? [s] : []);
+    /// <summary>The output ranges the adapter covers; null = every output row.</summary>
+    public IReadOnlyList<OutputSlice>? Rows { get; }
 
-    // Value equality over the ranges themselves, not the list instance; one range given either way is the same target.
-    public bool Equals(LoraTarget? other) => other is not null && Path == other.Path && Ranges.SequenceEqual(other.Ranges);
+    // Value equality over the ranges themselves, not the list instance.
+    public bool Equals(LoraTarget? other) => other is not null && Path == other.Path && (Rows ?? []).SequenceEqual(other.Rows ?? []);
 
-    public override int GetHashCode() => HashCode.Combine(Path, Ranges.Count, Ranges.Count > 0 ? Ranges[0] : default);
+    public override int GetHashCode() => HashCode.Combine(Path, Rows?.Count ?? 0, Rows is { Count: > 0 } r ? r[0] : default);
 
     public static implicit operator LoraTarget(string path) => new(path);
 }

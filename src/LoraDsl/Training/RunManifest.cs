@@ -95,7 +95,7 @@ internal static class RunManifest
     static JsonNode Target(LoraTarget target) => new JsonObject
     {
         ["path"] = target.Path,
-        ["rows"] = target.Ranges.Count == 0 ? null : new JsonArray([.. target.Ranges.Select(r => (JsonNode)$"{r.Offset}..{r.End}")]),
+        ["rows"] = target.Rows is null ? null : new JsonArray([.. target.Rows.Select(r => (JsonNode)$"{r.Offset}..{r.End}")]),
     };
 
     public static void Write(string path, JsonObject manifest) =>

@@ -54,97 +54,13 @@ namespace LoraDsl.Architectures
             null,
             new[] { Query, Key, Value, AttentionOutputDense, IntermediateDense, OutputDense, WordEmbeddings, Classifier });
 
-        /// <summary>The modules playing <paramref name="role"/>, in declaration order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::LoraDsl.Dsl.ArchitectureModule> ModulesWithRole(global::LoraDsl.Dsl.ModuleRole role) => role switch
-        {
-            global::LoraDsl.Dsl.ModuleRole.Query => new[] { Query },
-            global::LoraDsl.Dsl.ModuleRole.Key => new[] { Key },
-            global::LoraDsl.Dsl.ModuleRole.Value => new[] { Value },
-            global::LoraDsl.Dsl.ModuleRole.Output => new[] { AttentionOutputDense },
-            global::LoraDsl.Dsl.ModuleRole.FfnUp => new[] { IntermediateDense },
-            global::LoraDsl.Dsl.ModuleRole.FfnDown => new[] { OutputDense },
-            global::LoraDsl.Dsl.ModuleRole.Embedding => new[] { WordEmbeddings },
-            global::LoraDsl.Dsl.ModuleRole.Classifier => new[] { Classifier },
-            _ => global::System.Array.Empty<global::LoraDsl.Dsl.ArchitectureModule>(),
-        };
-
-        /// <summary>The common target sets, by role.</summary>
+        /// <summary>The common target sets, by role (the same on every architecture).</summary>
         public static class Presets
         {
             public static global::LoraDsl.Dsl.TargetSet QV { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QV);
             public static global::LoraDsl.Dsl.TargetSet QKVO { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QKVO);
             public static global::LoraDsl.Dsl.TargetSet FeedForward { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.FeedForward);
             public static global::LoraDsl.Dsl.TargetSet AllLinear { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.AllLinear);
-        }
-
-        /// <summary>
-        /// Places an adapter on every module <paramref name="targets"/> selects, layer by layer; returns how many.
-        /// </summary>
-        /// <exception cref="global::LoraDsl.Dsl.TargetResolutionException">A target or model type this architecture does not have.</exception>
-        public static int ApplyLora(
-            global::LoraDsl.Models.PretrainedModel model,
-            global::LoraDsl.Lora.LoraOptions options,
-            global::LoraDsl.Dsl.TargetSet targets,
-            global::LoraDsl.Dsl.IAdapterPlacer placer)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(model);
-            global::System.ArgumentNullException.ThrowIfNull(options);
-            global::System.ArgumentNullException.ThrowIfNull(targets);
-            global::System.ArgumentNullException.ThrowIfNull(placer);
-            if (!Descriptor.Supports(model.Config.ModelType))
-                throw new global::LoraDsl.Dsl.TargetResolutionException($"Model type '{model.Config.ModelType}' ({model.Config.SourcePath ?? "config"}) is not a bert model; expected one of: bert.");
-            options.Validate();
-            var depth = model.Config.NumLayers;
-            var plan = targets.Resolve(Descriptor, depth);
-            var placed = 0;
-
-            for (var layer = 0; layer < depth; layer++)
-            {
-                if (plan.Selects(Query, layer, out var queryPart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.attention.self.query", global::LoraDsl.Dsl.ModuleKind.Linear, queryPart);
-                    placed++;
-                }
-                if (plan.Selects(Key, layer, out var keyPart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.attention.self.key", global::LoraDsl.Dsl.ModuleKind.Linear, keyPart);
-                    placed++;
-                }
-                if (plan.Selects(Value, layer, out var valuePart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.attention.self.value", global::LoraDsl.Dsl.ModuleKind.Linear, valuePart);
-                    placed++;
-                }
-                if (plan.Selects(AttentionOutputDense, layer, out var attentionOutputDensePart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.attention.output.dense", global::LoraDsl.Dsl.ModuleKind.Linear, attentionOutputDensePart);
-                    placed++;
-                }
-                if (plan.Selects(IntermediateDense, layer, out var intermediateDensePart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.intermediate.dense", global::LoraDsl.Dsl.ModuleKind.Linear, intermediateDensePart);
-                    placed++;
-                }
-                if (plan.Selects(OutputDense, layer, out var outputDensePart))
-                {
-                    placer.Place($"bert.encoder.layer.{layer}.output.dense", global::LoraDsl.Dsl.ModuleKind.Linear, outputDensePart);
-                    placed++;
-                }
-            }
-
-            if (plan.Selects(WordEmbeddings, null, out var wordEmbeddingsPart))
-            {
-                placer.Place("bert.embeddings.word_embeddings", global::LoraDsl.Dsl.ModuleKind.Embedding, wordEmbeddingsPart);
-                placed++;
-            }
-
-            if (plan.Selects(Classifier, null, out var classifierPart))
-            {
-                placer.Place("classifier", global::LoraDsl.Dsl.ModuleKind.Linear, classifierPart);
-                placed++;
-            }
-
-            return placed;
         }
     }
 }

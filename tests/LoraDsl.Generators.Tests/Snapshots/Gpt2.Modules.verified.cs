@@ -44,87 +44,13 @@ namespace LoraDsl.Architectures
             null,
             new[] { CAttn, AttnCProj, CFc, MlpCProj, Wte, LmHead });
 
-        /// <summary>The modules playing <paramref name="role"/>, in declaration order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::LoraDsl.Dsl.ArchitectureModule> ModulesWithRole(global::LoraDsl.Dsl.ModuleRole role) => role switch
-        {
-            global::LoraDsl.Dsl.ModuleRole.Query => new[] { CAttn },
-            global::LoraDsl.Dsl.ModuleRole.Key => new[] { CAttn },
-            global::LoraDsl.Dsl.ModuleRole.Value => new[] { CAttn },
-            global::LoraDsl.Dsl.ModuleRole.Output => new[] { AttnCProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnUp => new[] { CFc },
-            global::LoraDsl.Dsl.ModuleRole.FfnDown => new[] { MlpCProj },
-            global::LoraDsl.Dsl.ModuleRole.Embedding => new[] { Wte },
-            global::LoraDsl.Dsl.ModuleRole.Head => new[] { LmHead },
-            _ => global::System.Array.Empty<global::LoraDsl.Dsl.ArchitectureModule>(),
-        };
-
-        /// <summary>The common target sets, by role.</summary>
+        /// <summary>The common target sets, by role (the same on every architecture).</summary>
         public static class Presets
         {
             public static global::LoraDsl.Dsl.TargetSet QV { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QV);
             public static global::LoraDsl.Dsl.TargetSet QKVO { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QKVO);
             public static global::LoraDsl.Dsl.TargetSet FeedForward { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.FeedForward);
             public static global::LoraDsl.Dsl.TargetSet AllLinear { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.AllLinear);
-        }
-
-        /// <summary>
-        /// Places an adapter on every module <paramref name="targets"/> selects, layer by layer; returns how many.
-        /// </summary>
-        /// <exception cref="global::LoraDsl.Dsl.TargetResolutionException">A target or model type this architecture does not have.</exception>
-        public static int ApplyLora(
-            global::LoraDsl.Models.PretrainedModel model,
-            global::LoraDsl.Lora.LoraOptions options,
-            global::LoraDsl.Dsl.TargetSet targets,
-            global::LoraDsl.Dsl.IAdapterPlacer placer)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(model);
-            global::System.ArgumentNullException.ThrowIfNull(options);
-            global::System.ArgumentNullException.ThrowIfNull(targets);
-            global::System.ArgumentNullException.ThrowIfNull(placer);
-            if (!Descriptor.Supports(model.Config.ModelType))
-                throw new global::LoraDsl.Dsl.TargetResolutionException($"Model type '{model.Config.ModelType}' ({model.Config.SourcePath ?? "config"}) is not a gpt2 model; expected one of: gpt2.");
-            options.Validate();
-            var depth = model.Config.NumLayers;
-            var plan = targets.Resolve(Descriptor, depth);
-            var placed = 0;
-
-            for (var layer = 0; layer < depth; layer++)
-            {
-                if (plan.Selects(CAttn, layer, out var cAttnPart))
-                {
-                    placer.Place($"transformer.h.{layer}.attn.c_attn", global::LoraDsl.Dsl.ModuleKind.Conv1D, cAttnPart);
-                    placed++;
-                }
-                if (plan.Selects(AttnCProj, layer, out var attnCProjPart))
-                {
-                    placer.Place($"transformer.h.{layer}.attn.c_proj", global::LoraDsl.Dsl.ModuleKind.Conv1D, attnCProjPart);
-                    placed++;
-                }
-                if (plan.Selects(CFc, layer, out var cFcPart))
-                {
-                    placer.Place($"transformer.h.{layer}.mlp.c_fc", global::LoraDsl.Dsl.ModuleKind.Conv1D, cFcPart);
-                    placed++;
-                }
-                if (plan.Selects(MlpCProj, layer, out var mlpCProjPart))
-                {
-                    placer.Place($"transformer.h.{layer}.mlp.c_proj", global::LoraDsl.Dsl.ModuleKind.Conv1D, mlpCProjPart);
-                    placed++;
-                }
-            }
-
-            if (plan.Selects(Wte, null, out var wtePart))
-            {
-                placer.Place("transformer.wte", global::LoraDsl.Dsl.ModuleKind.Embedding, wtePart);
-                placed++;
-            }
-
-            if (plan.Selects(LmHead, null, out var lmHeadPart))
-            {
-                placer.Place("lm_head", global::LoraDsl.Dsl.ModuleKind.Linear, lmHeadPart);
-                placed++;
-            }
-
-            return placed;
         }
     }
 }

@@ -59,103 +59,13 @@ namespace LoraDsl.Architectures
             null,
             new[] { QProj, KProj, VProj, OProj, GateProj, UpProj, DownProj, EmbedTokens, LmHead });
 
-        /// <summary>The modules playing <paramref name="role"/>, in declaration order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::LoraDsl.Dsl.ArchitectureModule> ModulesWithRole(global::LoraDsl.Dsl.ModuleRole role) => role switch
-        {
-            global::LoraDsl.Dsl.ModuleRole.Query => new[] { QProj },
-            global::LoraDsl.Dsl.ModuleRole.Key => new[] { KProj },
-            global::LoraDsl.Dsl.ModuleRole.Value => new[] { VProj },
-            global::LoraDsl.Dsl.ModuleRole.Output => new[] { OProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnGate => new[] { GateProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnUp => new[] { UpProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnDown => new[] { DownProj },
-            global::LoraDsl.Dsl.ModuleRole.Embedding => new[] { EmbedTokens },
-            global::LoraDsl.Dsl.ModuleRole.Head => new[] { LmHead },
-            _ => global::System.Array.Empty<global::LoraDsl.Dsl.ArchitectureModule>(),
-        };
-
-        /// <summary>The common target sets, by role.</summary>
+        /// <summary>The common target sets, by role (the same on every architecture).</summary>
         public static class Presets
         {
             public static global::LoraDsl.Dsl.TargetSet QV { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QV);
             public static global::LoraDsl.Dsl.TargetSet QKVO { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QKVO);
             public static global::LoraDsl.Dsl.TargetSet FeedForward { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.FeedForward);
             public static global::LoraDsl.Dsl.TargetSet AllLinear { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.AllLinear);
-        }
-
-        /// <summary>
-        /// Places an adapter on every module <paramref name="targets"/> selects, layer by layer; returns how many.
-        /// </summary>
-        /// <exception cref="global::LoraDsl.Dsl.TargetResolutionException">A target or model type this architecture does not have.</exception>
-        public static int ApplyLora(
-            global::LoraDsl.Models.PretrainedModel model,
-            global::LoraDsl.Lora.LoraOptions options,
-            global::LoraDsl.Dsl.TargetSet targets,
-            global::LoraDsl.Dsl.IAdapterPlacer placer)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(model);
-            global::System.ArgumentNullException.ThrowIfNull(options);
-            global::System.ArgumentNullException.ThrowIfNull(targets);
-            global::System.ArgumentNullException.ThrowIfNull(placer);
-            if (!Descriptor.Supports(model.Config.ModelType))
-                throw new global::LoraDsl.Dsl.TargetResolutionException($"Model type '{model.Config.ModelType}' ({model.Config.SourcePath ?? "config"}) is not a llama model; expected one of: llama, mistral, qwen2.");
-            options.Validate();
-            var depth = model.Config.NumLayers;
-            var plan = targets.Resolve(Descriptor, depth);
-            var placed = 0;
-
-            for (var layer = 0; layer < depth; layer++)
-            {
-                if (plan.Selects(QProj, layer, out var qProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.q_proj", global::LoraDsl.Dsl.ModuleKind.Linear, qProjPart);
-                    placed++;
-                }
-                if (plan.Selects(KProj, layer, out var kProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.k_proj", global::LoraDsl.Dsl.ModuleKind.Linear, kProjPart);
-                    placed++;
-                }
-                if (plan.Selects(VProj, layer, out var vProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.v_proj", global::LoraDsl.Dsl.ModuleKind.Linear, vProjPart);
-                    placed++;
-                }
-                if (plan.Selects(OProj, layer, out var oProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.o_proj", global::LoraDsl.Dsl.ModuleKind.Linear, oProjPart);
-                    placed++;
-                }
-                if (plan.Selects(GateProj, layer, out var gateProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.mlp.gate_proj", global::LoraDsl.Dsl.ModuleKind.Linear, gateProjPart);
-                    placed++;
-                }
-                if (plan.Selects(UpProj, layer, out var upProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.mlp.up_proj", global::LoraDsl.Dsl.ModuleKind.Linear, upProjPart);
-                    placed++;
-                }
-                if (plan.Selects(DownProj, layer, out var downProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.mlp.down_proj", global::LoraDsl.Dsl.ModuleKind.Linear, downProjPart);
-                    placed++;
-                }
-            }
-
-            if (plan.Selects(EmbedTokens, null, out var embedTokensPart))
-            {
-                placer.Place("model.embed_tokens", global::LoraDsl.Dsl.ModuleKind.Embedding, embedTokensPart);
-                placed++;
-            }
-
-            if (plan.Selects(LmHead, null, out var lmHeadPart))
-            {
-                placer.Place("lm_head", global::LoraDsl.Dsl.ModuleKind.Linear, lmHeadPart);
-                placed++;
-            }
-
-            return placed;
         }
     }
 }

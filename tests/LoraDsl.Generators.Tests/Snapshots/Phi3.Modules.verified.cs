@@ -44,88 +44,13 @@ namespace LoraDsl.Architectures
             null,
             new[] { QkvProj, OProj, GateUpProj, DownProj, EmbedTokens, LmHead });
 
-        /// <summary>The modules playing <paramref name="role"/>, in declaration order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::LoraDsl.Dsl.ArchitectureModule> ModulesWithRole(global::LoraDsl.Dsl.ModuleRole role) => role switch
-        {
-            global::LoraDsl.Dsl.ModuleRole.Query => new[] { QkvProj },
-            global::LoraDsl.Dsl.ModuleRole.Key => new[] { QkvProj },
-            global::LoraDsl.Dsl.ModuleRole.Value => new[] { QkvProj },
-            global::LoraDsl.Dsl.ModuleRole.Output => new[] { OProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnGate => new[] { GateUpProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnUp => new[] { GateUpProj },
-            global::LoraDsl.Dsl.ModuleRole.FfnDown => new[] { DownProj },
-            global::LoraDsl.Dsl.ModuleRole.Embedding => new[] { EmbedTokens },
-            global::LoraDsl.Dsl.ModuleRole.Head => new[] { LmHead },
-            _ => global::System.Array.Empty<global::LoraDsl.Dsl.ArchitectureModule>(),
-        };
-
-        /// <summary>The common target sets, by role.</summary>
+        /// <summary>The common target sets, by role (the same on every architecture).</summary>
         public static class Presets
         {
             public static global::LoraDsl.Dsl.TargetSet QV { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QV);
             public static global::LoraDsl.Dsl.TargetSet QKVO { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.QKVO);
             public static global::LoraDsl.Dsl.TargetSet FeedForward { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.FeedForward);
             public static global::LoraDsl.Dsl.TargetSet AllLinear { get; } = global::LoraDsl.Dsl.TargetSet.Of(global::LoraDsl.Dsl.Preset.AllLinear);
-        }
-
-        /// <summary>
-        /// Places an adapter on every module <paramref name="targets"/> selects, layer by layer; returns how many.
-        /// </summary>
-        /// <exception cref="global::LoraDsl.Dsl.TargetResolutionException">A target or model type this architecture does not have.</exception>
-        public static int ApplyLora(
-            global::LoraDsl.Models.PretrainedModel model,
-            global::LoraDsl.Lora.LoraOptions options,
-            global::LoraDsl.Dsl.TargetSet targets,
-            global::LoraDsl.Dsl.IAdapterPlacer placer)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(model);
-            global::System.ArgumentNullException.ThrowIfNull(options);
-            global::System.ArgumentNullException.ThrowIfNull(targets);
-            global::System.ArgumentNullException.ThrowIfNull(placer);
-            if (!Descriptor.Supports(model.Config.ModelType))
-                throw new global::LoraDsl.Dsl.TargetResolutionException($"Model type '{model.Config.ModelType}' ({model.Config.SourcePath ?? "config"}) is not a phi3 model; expected one of: phi3.");
-            options.Validate();
-            var depth = model.Config.NumLayers;
-            var plan = targets.Resolve(Descriptor, depth);
-            var placed = 0;
-
-            for (var layer = 0; layer < depth; layer++)
-            {
-                if (plan.Selects(QkvProj, layer, out var qkvProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.qkv_proj", global::LoraDsl.Dsl.ModuleKind.Linear, qkvProjPart);
-                    placed++;
-                }
-                if (plan.Selects(OProj, layer, out var oProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.self_attn.o_proj", global::LoraDsl.Dsl.ModuleKind.Linear, oProjPart);
-                    placed++;
-                }
-                if (plan.Selects(GateUpProj, layer, out var gateUpProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.mlp.gate_up_proj", global::LoraDsl.Dsl.ModuleKind.Linear, gateUpProjPart);
-                    placed++;
-                }
-                if (plan.Selects(DownProj, layer, out var downProjPart))
-                {
-                    placer.Place($"model.layers.{layer}.mlp.down_proj", global::LoraDsl.Dsl.ModuleKind.Linear, downProjPart);
-                    placed++;
-                }
-            }
-
-            if (plan.Selects(EmbedTokens, null, out var embedTokensPart))
-            {
-                placer.Place("model.embed_tokens", global::LoraDsl.Dsl.ModuleKind.Embedding, embedTokensPart);
-                placed++;
-            }
-
-            if (plan.Selects(LmHead, null, out var lmHeadPart))
-            {
-                placer.Place("lm_head", global::LoraDsl.Dsl.ModuleKind.Linear, lmHeadPart);
-                placed++;
-            }
-
-            return placed;
         }
     }
 }

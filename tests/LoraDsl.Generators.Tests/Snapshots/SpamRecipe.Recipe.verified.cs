@@ -60,10 +60,9 @@ namespace Samples
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
-            var placement = new global::LoraDsl.Lora.LoraTargetList(model);
-            global::LoraDsl.Architectures.Bert.ApplyLora(model, recipe.Lora, recipe.Targets, placement);
+            var placed = global::LoraDsl.Lora.TargetPlacement.Resolve(model, global::LoraDsl.Architectures.Bert.Descriptor, recipe.Targets);
             // PEFT's selection options (lora.target_regex, exclude_modules, layers_to_transform) add to and narrow what the targets placed.
-            var targets = recipe.Lora.Selection.Apply(model, placement.Targets);
+            var targets = recipe.Lora.Selection.Apply(model, placed);
             var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
             var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
             // The start, when --set start.adapters=DIR names one: that saved adapter, loaded into these adapters.

@@ -17,7 +17,7 @@ public class AdaLoraVariantTests
         manual_seed(2);
         var linear = nn.Linear(32, 24);
         var layer = new LoraLinear(linear, "proj");
-        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 3, Alpha = 8, Dropout = 0 }, (OutputRows?)null, AdaLoraVariant.Instance);
+        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 3, Alpha = 8, Dropout = 0 }, null, AdaLoraVariant.Instance);
         Assert.Equal([3L, 1L], AdaLoraVariant.SingularValues(adapter).shape);
         Assert.Equal(0, AdaLoraVariant.SingularValues(adapter).abs().sum().item<float>());
         Assert.Equal(0.02, adapter.A.std().item<float>(), 0.006);
@@ -34,7 +34,7 @@ public class AdaLoraVariantTests
         manual_seed(3);
         var linear = nn.Linear(8, 6);
         var layer = new LoraLinear(linear, "proj");
-        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 3, Alpha = 8, Dropout = 0 }, (OutputRows?)null, AdaLoraVariant.Instance);
+        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 3, Alpha = 8, Dropout = 0 }, null, AdaLoraVariant.Instance);
         var e = AdaLoraVariant.SingularValues(adapter);
         using (no_grad())
         {

@@ -82,7 +82,7 @@ public class AdapterFileFormatTests
         using var folder = new AdapterFolder();
         var model = new TinyGpt2();
         var injection = LoraInjector.Inject(model, Options with { UseDora = false, Init = LoraInit.Gaussian },
-            [new LoraTarget("transformer.h.0.attn.c_attn", new OutputSlice(TinyGpt2.Hidden, TinyGpt2.Hidden))]);
+            [new LoraTarget("transformer.h.0.attn.c_attn", [new OutputSlice(TinyGpt2.Hidden, TinyGpt2.Hidden)])]);
         AdapterRoundTripTests.RandomizeTrainable(model, 21);
         AdapterWriter.Save(folder.Path, model, injection);
 

@@ -76,13 +76,13 @@ public class AdapterRoundTripTests
         var query = new OutputSlice(0, TinyGpt2.Hidden);
         var value = new OutputSlice(2 * TinyGpt2.Hidden, TinyGpt2.Hidden);
         var injection = LoraInjector.Inject(trained, Options,
-            [new LoraTarget("transformer.h.0.attn.c_attn", query), new LoraTarget("transformer.h.1.attn.c_attn", value)]);
+            [new LoraTarget("transformer.h.0.attn.c_attn", [query]), new LoraTarget("transformer.h.1.attn.c_attn", [value])]);
         RandomizeTrainable(trained, 12);
         AdapterWriter.Save(folder.Path, trained, injection);
 
         var fresh = new TinyGpt2();
         var loaded = AdapterReader.Load(folder.Path, fresh);
-        Assert.Equal([query, value], loaded.Modules.Select(m => m.Slice));
+        Assert.Equal([query, value], loaded.Modules.Select(m => Assert.Single(m.OutputRows!.Slices)));
         Assert.True(loaded.Modules.All(m => m.FanInFanOut));
         AssertSameState(trained, fresh);
         AssertSameOutput(trained, fresh);

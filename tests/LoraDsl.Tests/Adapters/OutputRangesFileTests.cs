@@ -58,7 +58,7 @@ public class OutputRangesFileTests
         RewriteSlices(folder, $"{{\"{CAttn}\":[{H},{H}]}}");
 
         var loaded = Assert.Single(AdapterReader.Load(folder.Path, new TinyGpt2()).Modules);
-        Assert.Equal(new OutputSlice(H, H), loaded.Adapter.Slice);
+        Assert.Equal([new OutputSlice(H, H)], loaded.Adapter.OutputRows!.Slices);
         Assert.True(loaded.Adapter.B.eq(injection.Modules[0].Adapter.B).all().item<bool>());
     }
 

@@ -154,22 +154,24 @@ public class EmbeddingLoraTests
         Assert.Equal(string.Format(DslMessages.AdaLoraOnEmbedding, "model.embed_tokens"),
             Refused(() => AdaLoraInjector.Inject(model, Options, new AdaLoraOptions { TotalStep = 10 }, ["model.embed_tokens"])));
         Assert.Equal(string.Format(DslMessages.SliceOfEmbedding, "model.embed_tokens"),
-            Refused(() => LoraInjector.Inject(model, Options, [new LoraTarget("model.embed_tokens", new OutputSlice(0, 8))])));
+            Refused(() => LoraInjector.Inject(model, Options, [new LoraTarget("model.embed_tokens", [new OutputSlice(0, 8)])])));
         Assert.IsNotType<LoraLinear>(ModuleSurgery.Find(model, "model.embed_tokens"));   // checked before the model changes
     }
 
     [Fact]
-    public void The_placer_takes_a_whole_embedding_and_refuses_a_slice_of_one_or_an_unknown_kind()
+    public void The_placement_takes_a_whole_embedding_and_refuses_a_slice_of_one_or_an_unknown_kind()
     {
         var checkpoint = TinyCheckpoints.WriteLlama(TinyCheckpoints.NewFolder("emb-place"));
         using var model = ModelLoader.Load(checkpoint);
-        var placer = new LoraTargetList(model);
-        placer.Place("model.embed_tokens", ModuleKind.Embedding, null);
-        Assert.Equal([new LoraTarget("model.embed_tokens")], placer.Targets);
+        Assert.Equal([new LoraTarget("model.embed_tokens")], TargetPlacement.Resolve(model, Architectures.Llama.Descriptor, TargetSet.Of(Architectures.Llama.EmbedTokens)));
+        // Declarations no built-in architecture makes: an embedding fused of two roles, and a kind LoRA does not know.
+        var fused = new ArchitectureModule("t", "embed_tokens", "model.embed_tokens", ModuleKind.Embedding, [ModuleRole.Embedding, ModuleRole.Head]);
+        var norm = new ArchitectureModule("t", "norm", "model.norm", (ModuleKind)7, [ModuleRole.Norm]);
+        var odd = new ArchitectureDescriptor("t", ["llama"], "num_hidden_layers", null, [fused, norm]);
         Assert.Equal(string.Format(DslMessages.SliceOfEmbedding, "model.embed_tokens"),
-            Assert.Throws<TargetResolutionException>(() => placer.Place("model.embed_tokens", ModuleKind.Embedding, new FusedPart(2, [0]))).Message);
+            Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, odd, TargetSet.Of(ModuleRole.Embedding))).Message);
         Assert.Equal("Module 'model.norm' (7) cannot take LoRA: LoRA adapts Linear, Conv1D and Embedding modules; drop it from the targets",
-            Assert.Throws<TargetResolutionException>(() => placer.Place("model.norm", (ModuleKind)7, null)).Message);
+            Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, odd, TargetSet.Of(norm))).Message);
     }
 
     [Fact]

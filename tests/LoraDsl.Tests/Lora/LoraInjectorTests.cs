@@ -144,7 +144,7 @@ public class LoraInjectorTests
         var model = new TinyGpt2();
         model.eval();
         var injection = LoraInjector.Inject(model, Options,
-            [new LoraTarget("transformer.h.0.attn.c_attn", new OutputSlice(0, TinyGpt2.Hidden)), "transformer.h.1.mlp.c_fc"]);
+            [new LoraTarget("transformer.h.0.attn.c_attn", [new OutputSlice(0, TinyGpt2.Hidden)]), "transformer.h.1.mlp.c_fc"]);
         foreach (var m in injection.Modules) LoraLinearTests.Randomize(m.Adapter, 9);
         using var ids = TinyLlama.SampleIds();
         using var adapted = model.Forward(new ModelInputs(ids));

@@ -25,7 +25,7 @@ public class LoraLinearTests
     static (LoraLinear Layer, LoraAdapter Adapter) Wrapped(nn.Module<Tensor, Tensor> baseLayer, LoraOptions options, OutputSlice? slice = null, int seed = 3)
     {
         var layer = new LoraLinear(baseLayer, "test.proj");
-        var adapter = layer.AddAdapter("default", options, slice);
+        var adapter = layer.AddAdapter("default", options, slice is { } s ? [s] : null);
         Randomize(adapter, seed);
         layer.eval();
         return (layer, adapter);
@@ -171,7 +171,7 @@ public class LoraLinearTests
     public void A_slice_that_does_not_fit_is_rejected()
     {
         var layer = new LoraLinear(new Conv1D(8, 12), "transformer.h.0.attn.c_attn");
-        var e = Assert.Throws<ArgumentException>(() => layer.AddAdapter("default", Options, new OutputSlice(8, 8)));
+        var e = Assert.Throws<ArgumentException>(() => layer.AddAdapter("default", Options, [new OutputSlice(8, 8)]));
         Assert.Contains("[8, 16)", e.Message);
     }
 
@@ -320,7 +320,7 @@ public class LoraLinearTests
     public void Dora_rejects_an_output_slice()
     {
         var layer = new LoraLinear(new Conv1D(8, 12), "transformer.h.0.attn.c_attn");
-        var e = Assert.Throws<ArgumentException>(() => layer.AddAdapter("default", Options with { UseDora = true }, new OutputSlice(0, 4)));
+        var e = Assert.Throws<ArgumentException>(() => layer.AddAdapter("default", Options with { UseDora = true }, [new OutputSlice(0, 4)]));
         Assert.Contains("DoRA", e.Message);
     }
 

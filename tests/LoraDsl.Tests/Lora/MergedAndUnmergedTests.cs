@@ -31,7 +31,7 @@ public class MergedAndUnmergedTests
             B0 = Linear.bias!.detach().clone();
             Layer = new LoraLinear(Linear, "test.proj");
             // "a": rank 4, alpha 8, on rows [4, 10) only; "b": rank 2, alpha 6 (or DoRA), all rows.
-            var a = Layer.AddAdapter("a", new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 }, new OutputSlice(4, 6));
+            var a = Layer.AddAdapter("a", new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 }, [new OutputSlice(4, 6)]);
             var b = Layer.AddAdapter("b", new LoraOptions { Rank = 2, Alpha = 6, Dropout = 0, UseDora = dora });
             LoraLinearTests.Randomize(a, 11);
             LoraLinearTests.Randomize(b, 12);
@@ -57,7 +57,7 @@ public class MergedAndUnmergedTests
             var adapter = Layer.Adapters[name];
             var delta = zeros(Out, In);
             using var product = matmul(adapter.B.detach(), adapter.A.detach()) * adapter.Scaling;
-            var offset = adapter.Slice?.Offset ?? 0;
+            var offset = adapter.OutputRows?.Slices[0].Offset ?? 0;
             delta.narrow(0, offset, product.shape[0]).copy_(product);
             return delta;
         }

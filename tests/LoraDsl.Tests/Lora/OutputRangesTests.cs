@@ -18,7 +18,7 @@ public class OutputRangesTests
     {
         var injection = LoraInjector.Inject(new TinyGpt2(), Options, [new LoraTarget(CAttn, [new OutputSlice(H, H), new OutputSlice(0, H)])]);
         var adapter = Assert.Single(injection.Modules).Adapter;
-        Assert.Equal(new OutputSlice(0, 2 * H), adapter.Slice);
+        Assert.Equal([new OutputSlice(0, 2 * H)], adapter.OutputRows!.Slices);
         Assert.Equal(2 * H, adapter.B.shape[0]);
     }
 
@@ -48,9 +48,9 @@ public class OutputRangesTests
     public void Targets_compare_by_their_ranges()
     {
         Assert.Equal(new LoraTarget(CAttn, [new OutputSlice(0, H), new OutputSlice(2 * H, H)]), new LoraTarget(CAttn, [new OutputSlice(0, H), new OutputSlice(2 * H, H)]));
-        Assert.Equal(new LoraTarget(CAttn, new OutputSlice(0, H)), new LoraTarget(CAttn, [new OutputSlice(0, H)]));
+        Assert.Equal(new LoraTarget(CAttn), new LoraTarget(CAttn, []));
         Assert.NotEqual(new LoraTarget(CAttn, [new OutputSlice(0, H)]), new LoraTarget(CAttn, [new OutputSlice(2 * H, H)]));
-        Assert.NotEqual(new LoraTarget(CAttn), new LoraTarget(CAttn, new OutputSlice(0, H)));
+        Assert.NotEqual(new LoraTarget(CAttn), new LoraTarget(CAttn, [new OutputSlice(0, H)]));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class OutputRangesTests
         manual_seed(3);
         var layer = new LoraLinear(new Conv1D(H, 3 * H), CAttn);
         var rows = OutputRows.Of([new OutputSlice(0, H), new OutputSlice(2 * H, H)], 3 * H, CAttn);
-        var adapter = layer.AddAdapter("default", Options, rows, variant: null);
+        var adapter = layer.AddAdapter("default", Options, rows.Slices);
         LoraLinearTests.Randomize(adapter, 4);
         using var x = randn(2, 5, H);
         using var y = layer.call(x);

@@ -20,7 +20,7 @@ public class OutputRowsTests
         manual_seed(1);
         var conv = new Conv1D(Hidden, 3 * Hidden);
         var layer = new LoraLinear(conv, "transformer.h.0.attn.c_attn");
-        var adapter = layer.AddAdapter("default", Options, OutputRows.Of([Value, Query], 3 * Hidden, "c_attn"), variant: null);
+        var adapter = layer.AddAdapter("default", Options, [Value, Query]);
         LoraLinearTests.Randomize(adapter, 5);
         layer.eval();
         return (conv, layer, adapter);

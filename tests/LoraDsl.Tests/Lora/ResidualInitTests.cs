@@ -106,7 +106,7 @@ public class ResidualInitTests
         var conv = (Conv1D)ModuleSurgery.Find(model, TinyGpt2.CAttn);
         using var original = conv.Weight.detach().t().contiguous();
         var value = new OutputSlice(2 * TinyGpt2.Hidden, TinyGpt2.Hidden);
-        LoraInjector.Inject(model, new LoraOptions { Rank = 2, Alpha = 2, Dropout = 0, Init = LoraInit.Pissa }, [new LoraTarget(TinyGpt2.CAttn, value)]);
+        LoraInjector.Inject(model, new LoraOptions { Rank = 2, Alpha = 2, Dropout = 0, Init = LoraInit.Pissa }, [new LoraTarget(TinyGpt2.CAttn, [value])]);
         var layer = (LoraLinear)ModuleSurgery.Find(model, TinyGpt2.CAttn);
         using var residual = layer.Base.WeightOutIn();
         using var delta = layer.Adapters["default"].DeltaWeight();

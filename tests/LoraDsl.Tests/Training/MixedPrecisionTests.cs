@@ -153,7 +153,7 @@ public class MixedPrecisionTests
         var conv = new LoraDsl.Modules.Conv1D(8, 12);
         conv.to(ScalarType.BFloat16);
         var layer = new LoraLinear(conv, "attn.c_attn");
-        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0 }, new OutputSlice(4, 4));
+        var adapter = layer.AddAdapter("default", new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0 }, [new OutputSlice(4, 4)]);
         using (no_grad()) adapter.B.normal_(0, 0.5);
         using var x = randn(3, 8).to(ScalarType.BFloat16);
         using var y = layer.call(x);

@@ -44,7 +44,7 @@ internal sealed class BertConfig : ModelConfig
     {
         var file = sourcePath ?? "config.json";
         var modelType = OptionalString(raw, "model_type", file) ?? "bert";
-        if (modelType != "bert")
+        if (!Architectures.Bert.Descriptor.Supports(modelType))
             throw new CheckpointFormatException($"'{file}': model_type '{modelType}' is not 'bert'.");
         var hidden = RequiredInt(raw, "hidden_size", file);
         var heads = RequiredInt(raw, "num_attention_heads", file);

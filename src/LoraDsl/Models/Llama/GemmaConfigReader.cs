@@ -16,7 +16,7 @@ internal sealed record GemmaConfigReader(
     double? LocalRopeTheta,
     bool QkNorm)
 {
-    public static bool IsGemma(string modelType) => modelType is "gemma2" or "gemma3_text" or "gemma3";
+    public static bool IsGemma(string modelType) => Architectures.Gemma2.Descriptor.Supports(modelType) || Architectures.Gemma3.Descriptor.Supports(modelType);
 
     /// <summary>
     /// The text model's fields of a multimodal "gemma3" config (its text_config, keeping the top-level model_type);

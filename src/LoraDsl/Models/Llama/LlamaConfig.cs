@@ -114,8 +114,8 @@ internal sealed class LlamaConfig : ModelConfig
             throw new UnsupportedModelException($"{ConfigFields.Where(sourcePath)}: hidden activation '{act}' is not supported for {modelType}; only '{supportedAct}' is.");
 
         var isQwen2 = modelType == "qwen2";
-        var isQwen3 = modelType == "qwen3";
-        var isPhi3 = modelType == "phi3";
+        var isQwen3 = Architectures.Qwen3.Descriptor.Supports(modelType);
+        var isPhi3 = Architectures.Phi3.Descriptor.Supports(modelType);
         var rotaryDim = headDim;
         if (raw["partial_rotary_factor"] is not null)
         {

@@ -1,5 +1,3 @@
-using LoraDsl.Modules;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LoraDsl.Models.Llama;
@@ -8,10 +6,9 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 / Qwen3 / Phi-3 / Gemma 2 / Gemma 3 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-internal sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
+internal sealed class LlamaForCausalLM : DecoderWithHead
 {
     readonly LlamaModel model;
-    nn.Module<Tensor, Tensor> lm_head;
 
     public LlamaForCausalLM(LlamaConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null)
         : base(nameof(LlamaForCausalLM), config)
@@ -19,43 +16,17 @@ internal sealed class LlamaForCausalLM : PretrainedModel, IModuleHost, ITiedWeig
         device ??= CPU;
         LlamaConfig = config;
         model = new LlamaModel(config, dtype, device);
-        var head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device, dtype: dtype);
-        if (config.TieWordEmbeddings) head.weight = model.EmbedTokens.weight!;
-        lm_head = head;
         RegisterComponents();
+        AttachHead(config.HiddenSize, config.VocabSize, dtype, device);
     }
 
     public LlamaConfig LlamaConfig { get; }
 
-    public TorchSharp.Modules.Embedding InputEmbeddings => model.EmbedTokens;
+    public override TorchSharp.Modules.Embedding InputEmbeddings => model.EmbedTokens;
 
-    public IReadOnlyList<string> TiedKeys => LlamaConfig.TieWordEmbeddings ? ["lm_head.weight"] : [];
+    protected override bool TieWordEmbeddings => LlamaConfig.TieWordEmbeddings;
 
-    public override bool GradientCheckpointing { get; set; }
+    public override double? FinalLogitSoftcap => LlamaConfig.FinalLogitSoftcap;
 
-    public override ModelTask Task => ModelTask.CausalLanguageModeling;
-
-    public double? FinalLogitSoftcap => LlamaConfig.FinalLogitSoftcap;
-
-    public override Tensor Forward(ModelInputs inputs)
-    {
-        using var hidden = model.Forward(inputs, GradientCheckpointing && training);
-        var logits = lm_head.call(hidden);
-        return ((ICausalLanguageModel)this).Softcap(logits);
-    }
-
-    public Tensor ForwardHidden(ModelInputs inputs) => model.Forward(inputs, GradientCheckpointing && training);
-
-    public nn.Module<Tensor, Tensor> OutputHead => lm_head;
-
-    public nn.Module<Tensor, Tensor> GetChild(string name) =>
-        name == "lm_head" ? lm_head : throw new ModuleNotFoundException($"LlamaForCausalLM has no replaceable child '{name}' (only lm_head).");
-
-    public nn.Module<Tensor, Tensor> ReplaceChild(string name, nn.Module<Tensor, Tensor> replacement)
-    {
-        var old = GetChild(name);
-        this.SwapRegisteredChild(name, replacement);
-        lm_head = replacement;
-        return old;
-    }
+    protected override Tensor ForwardDecoder(ModelInputs inputs, bool checkpointLayers) => model.Forward(inputs, checkpointLayers);
 }

@@ -14,13 +14,12 @@ public class FamilyTargetTests
     public void Qwen3s_q_norm_is_refused_with_the_reason()
     {
         using var model = ModelLoader.Load(TinyFamily.Qwen3.Write());
-        var error = Assert.Throws<TargetResolutionException>(() => Qwen3.ApplyLora(model, new LoraOptions(), TargetSet.Of(Qwen3.QNorm), new LoraTargetList(model)));
+        var error = Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, Qwen3.Descriptor, TargetSet.Of(Qwen3.QNorm)));
         Assert.Contains("model.layers.0.self_attn.q_norm", error.Message);
         Assert.Contains("a vector a low-rank update cannot improve on", error.Message);
-        var placer = new LoraTargetList(model);
-        Qwen3.ApplyLora(model, new LoraOptions(), TargetSet.Of(Preset.AllLinear), placer);
-        Assert.DoesNotContain(placer.Targets, t => t.Path.Contains("norm", StringComparison.Ordinal));
-        Assert.Equal(2 * 7, placer.Targets.Count);
+        var targets = TargetPlacement.Resolve(model, Qwen3.Descriptor, TargetSet.Of(Preset.AllLinear));
+        Assert.DoesNotContain(targets, t => t.Path.Contains("norm", StringComparison.Ordinal));
+        Assert.Equal(2 * 7, targets.Count);
     }
 
     [Fact]

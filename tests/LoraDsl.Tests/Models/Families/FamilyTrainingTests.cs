@@ -24,20 +24,20 @@ public class FamilyTrainingTests
 
     static Tensor Batch() => tensor(new long[] { 5, 17, 99, 3, 250, 42, 7, 11, 64, 8, 1, 2, 3, 4, 5, 6 }).reshape(2, 8);
 
-    /// <summary>The family's generated ApplyLora, so the typed declaration (names, roles, fused rows) is what places adapters.</summary>
+    /// <summary>The family's descriptor through TargetPlacement, so the typed declaration (names, roles, fused rows) is what places adapters.</summary>
     static IReadOnlyList<LoraTarget> Place(string family, PretrainedModel model, LoraOptions options, TargetSet targets)
     {
-        var placer = new LoraTargetList(model);
-        Func<PretrainedModel, LoraOptions, TargetSet, IAdapterPlacer, int> apply = family switch
+        var descriptor = family switch
         {
-            "qwen3" => Qwen3.ApplyLora,
-            "phi3" => Phi3.ApplyLora,
-            "gemma2" => Gemma2.ApplyLora,
-            "gemma3" => Gemma3.ApplyLora,
-            _ => Llama.ApplyLora,
+            "qwen3" => Qwen3.Descriptor,
+            "phi3" => Phi3.Descriptor,
+            "gemma2" => Gemma2.Descriptor,
+            "gemma3" => Gemma3.Descriptor,
+            _ => Llama.Descriptor,
         };
-        Assert.True(apply(model, options, targets, placer) > 0);
-        return placer.Targets;
+        var placed = TargetPlacement.Resolve(model, descriptor, targets);
+        Assert.NotEmpty(placed);
+        return placed;
     }
 
     [Theory]
@@ -90,12 +90,12 @@ public class FamilyTrainingTests
         var targets = Place("phi3", model, Lora, TargetSet.Of(ModuleRole.Key, ModuleRole.FfnUp));
         var qkv = targets.Single(t => t.Path == "model.layers.0.self_attn.qkv_proj");
         // Key rows follow the 4·8 query rows and are 2·8 long (grouped-query attention).
-        Assert.Equal([new OutputSlice(32, 16)], qkv.Ranges);
+        Assert.Equal([new OutputSlice(32, 16)], qkv.Rows);
         var gateUp = targets.Single(t => t.Path == "model.layers.0.mlp.gate_up_proj");
-        Assert.Equal([new OutputSlice(spec.Intermediate, spec.Intermediate)], gateUp.Ranges);
+        Assert.Equal([new OutputSlice(spec.Intermediate, spec.Intermediate)], gateUp.Rows);
         // The name adapts the whole fused module, as PEFT's target_modules does.
         var whole = Place("phi3", model, Lora, TargetSet.Of("qkv_proj"));
-        Assert.All(whole, t => Assert.Empty(t.Ranges));
+        Assert.All(whole, t => Assert.Null(t.Rows));
     }
 
     [Theory]

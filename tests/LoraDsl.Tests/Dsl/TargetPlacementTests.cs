@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using LoraDsl.Architectures;
 using LoraDsl.Dsl;
 using LoraDsl.Lora;
@@ -8,11 +7,12 @@ using static TorchSharp.torch;
 
 namespace LoraDsl.Tests.Dsl;
 
-public class ApplyLoraTests
+/// <summary>TargetPlacement expands a descriptor's path templates over the loaded depth, in the order the old generated ApplyLora used.</summary>
+public class TargetPlacementTests
 {
     sealed class Config : ModelConfig;
 
-    // ApplyLora reads only the config: a model with no layers is enough.
+    // Whole modules need only the config: a model with no layers is enough.
     sealed class EmptyModel(string modelType, int layers) : PretrainedModel("empty", new Config
     {
         ModelType = modelType,
@@ -27,53 +27,42 @@ public class ApplyLoraTests
         public override Tensor Forward(ModelInputs inputs) => throw new NotSupportedException();
     }
 
-    sealed class RecordingPlacer : IAdapterPlacer
-    {
-        public List<(string Path, ModuleKind Kind, FusedPart? Part)> Placed { get; } = [];
-
-        public void Place(string modulePath, ModuleKind kind, FusedPart? part) => Placed.Add((modulePath, kind, part));
-    }
-
     [Fact]
     public void Llama_QueryAndValue_PlacesOnEveryLayerInOrder()
     {
         using var model = new EmptyModel("mistral", 2);
-        var placer = new RecordingPlacer();
 
-        var placed = Llama.ApplyLora(model, new LoraOptions(), Llama.Presets.QV, placer);
+        var placed = TargetPlacement.Resolve(model, Llama.Descriptor, Llama.Presets.QV);
 
-        Assert.Equal(4, placed);
         Assert.Equal(
             ["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj", "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.v_proj"],
-            placer.Placed.Select(p => p.Path));
-        Assert.All(placer.Placed, p => Assert.Null(p.Part));
+            placed.Select(p => p.Path));
+        Assert.All(placed, p => Assert.Null(p.Rows));
     }
 
     [Fact]
     public void Gpt2_QueryRole_AdaptsTheFirstThirdOfCAttn_AndQkvTheWhole()
     {
-        using var model = new EmptyModel("gpt2", 1);
-        var query = new RecordingPlacer();
-        var all = new RecordingPlacer();
+        // The rows come from the module: c_attn of a 16-wide GPT-2 has 48 outputs, so the query third is rows [0, 16) and value [32, 48).
+        using var model = new Lora.TestModels.TinyGpt2();
 
-        Gpt2.ApplyLora(model, new LoraOptions(), TargetSet.Of(ModuleRole.Query), query);
-        Gpt2.ApplyLora(model, new LoraOptions(), TargetSet.Of(ModuleRole.Query, ModuleRole.Key, ModuleRole.Value), all);
+        var query = TargetPlacement.Resolve(model, Gpt2.Descriptor, TargetSet.Empty.Add(TargetSpec.ForRole(ModuleRole.Query, "0")));
+        var queryValue = TargetPlacement.Resolve(model, Gpt2.Descriptor, TargetSet.Empty.Add(TargetSpec.ForRole(ModuleRole.Value, "0")).Add(TargetSpec.ForRole(ModuleRole.Query, "0")));
+        var all = TargetPlacement.Resolve(model, Gpt2.Descriptor, TargetSet.Of(ModuleRole.Query, ModuleRole.Key, ModuleRole.Value));
 
-        var (path, kind, part) = Assert.Single(query.Placed);
-        Assert.Equal(("transformer.h.0.attn.c_attn", ModuleKind.Conv1D), (path, kind));
-        Assert.Equal(new FusedPart(3, [0]), part);
-        Assert.Equal([new OutputSlice(0, 16)], part!.Slices(48));
-        Assert.Null(Assert.Single(all.Placed).Part);
+        Assert.Equal(new LoraTarget("transformer.h.0.attn.c_attn", [new OutputSlice(0, 16)]), Assert.Single(query));
+        Assert.Equal(new LoraTarget("transformer.h.0.attn.c_attn", [new OutputSlice(0, 16), new OutputSlice(32, 16)]), Assert.Single(queryValue));
+        Assert.Equal(["transformer.h.0.attn.c_attn", "transformer.h.1.attn.c_attn"], all.Select(t => t.Path));
+        Assert.All(all, t => Assert.Null(t.Rows));
     }
 
     [Fact]
     public void Bert_DenseString_MatchesTheThreeDenseLayers_AndLayerRangeLimits()
     {
         using var model = new EmptyModel("bert", 4);
-        var placer = new RecordingPlacer();
         var targets = TargetSet.Empty.Add(TargetSpec.ForName("dense", "2..")).Add(TargetSpec.ForName("classifier"));
 
-        Bert.ApplyLora(model, new LoraOptions(), targets, placer);
+        var placed = TargetPlacement.Resolve(model, Bert.Descriptor, targets);
 
         Assert.Equal(
             [
@@ -81,7 +70,7 @@ public class ApplyLoraTests
                 "bert.encoder.layer.3.attention.output.dense", "bert.encoder.layer.3.intermediate.dense", "bert.encoder.layer.3.output.dense",
                 "classifier",
             ],
-            placer.Placed.Select(p => p.Path));
+            placed.Select(p => p.Path));
     }
 
     [Fact]
@@ -89,7 +78,7 @@ public class ApplyLoraTests
     {
         using var model = new EmptyModel("llama", 2);
 
-        var error = Assert.Throws<TargetResolutionException>(() => Llama.ApplyLora(model, new LoraOptions(), TargetSet.Of("qproj"), new RecordingPlacer()));
+        var error = Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, Llama.Descriptor, TargetSet.Of("qproj")));
 
         Assert.Equal("Architecture 'llama' has no module 'qproj'; did you mean 'q_proj'?", error.Message);
     }
@@ -100,7 +89,7 @@ public class ApplyLoraTests
         using var model = new EmptyModel("llama", 2);
         var targets = TargetSet.Empty.Add(TargetSpec.ForModule(Llama.QProj, "1..3"));
 
-        var error = Assert.Throws<TargetResolutionException>(() => Llama.ApplyLora(model, new LoraOptions(), targets, new RecordingPlacer()));
+        var error = Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, Llama.Descriptor, targets));
 
         Assert.Contains("outside the 2 layers of architecture 'llama'", error.Message);
     }
@@ -110,7 +99,7 @@ public class ApplyLoraTests
     {
         using var model = new EmptyModel("bert", 2);
 
-        var error = Assert.Throws<TargetResolutionException>(() => Llama.ApplyLora(model, new LoraOptions(), Llama.Presets.QV, new RecordingPlacer()));
+        var error = Assert.Throws<TargetResolutionException>(() => TargetPlacement.Resolve(model, Llama.Descriptor, Llama.Presets.QV));
 
         Assert.Contains("'bert'", error.Message);
     }
