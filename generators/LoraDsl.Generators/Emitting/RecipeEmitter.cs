@@ -10,6 +10,8 @@ public static class RecipeEmitter
 {
     private const string Recipes = "global::LoraDsl.Recipes.";
     private const string Training = "global::LoraDsl.Training.";
+    // The run steps only generated code calls (LoraDsl.Generated.RecipeRunSteps): their helpers stay internal.
+    private const string Steps = "global::LoraDsl.Generated.RecipeRunSteps.";
     private const string Overrides = "global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<string, string>>";
 
     /// <summary>This generator's version, written into each recipe so run.json can record it.</summary>
@@ -116,33 +118,33 @@ public static class RecipeEmitter
         writer.Line("var recipe = Build(context.Overrides);");
         writer.Line("var training = recipe.Training;");
         if (!shape.Accumulates)
-            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"training.grad_accum\", training.GradientAccumulationSteps == 1, \"no gradient accumulation\");");
+            writer.Line($"{Steps}RequireShape(recipe, \"training.grad_accum\", training.GradientAccumulationSteps == 1, \"no gradient accumulation\");");
         if (!shape.Evaluates)
-            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"data.validation_fraction\", recipe.Data.ValidationFraction == 0, \"no validation split\");");
+            writer.Line($"{Steps}RequireShape(recipe, \"data.validation_fraction\", recipe.Data.ValidationFraction == 0, \"no validation split\");");
         writer.Line(shape.Neftune
-            ? $"{Recipes}CompiledShape.Require(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is not null, \"NEFTune\");"
-            : $"{Recipes}CompiledShape.Require(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is null, \"no NEFTune\");");
+            ? $"{Steps}RequireShape(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is not null, \"NEFTune\");"
+            : $"{Steps}RequireShape(recipe, \"training.neftune_alpha\", training.NeftuneAlpha is null, \"no NEFTune\");");
         writer.Line(shape.LoraPlus
-            ? $"{Recipes}CompiledShape.Require(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is not null, \"LoRA+\");"
-            : $"{Recipes}CompiledShape.Require(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is null, \"no LoRA+\");");
+            ? $"{Steps}RequireShape(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is not null, \"LoRA+\");"
+            : $"{Steps}RequireShape(recipe, \"training.loraplus_ratio\", training.LoraPlusRatio is null, \"no LoRA+\");");
         writer.Line(shape.AdaLora
-            ? $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
-            : $"{Recipes}CompiledShape.Require(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
+            ? $"{Steps}RequireShape(recipe, \"lora.use_adalora\", recipe.UseAdaLora, \"AdaLoRA\");"
+            : $"{Steps}RequireShape(recipe, \"lora.use_adalora\", !recipe.UseAdaLora, \"plain LoRA\");");
         if (shape.AdaLora)
-            writer.Line($"{Recipes}CompiledShape.Require(recipe, \"start.adapters\", recipe.Start is null, \"fresh AdaLoRA adapters\");");
+            writer.Line($"{Steps}RequireShape(recipe, \"start.adapters\", recipe.Start is null, \"fresh AdaLoRA adapters\");");
         writer.Line("// The processes training together (one without an MPI launcher); process 0 alone writes the run folder.");
         writer.Line("var processes = context.Processes;");
         writer.Line("processes.Require(training, RecipeName);");
-        writer.Line($"var output = {Training}RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);");
+        writer.Line($"var output = {Steps}PrepareRunFolder(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);");
         writer.Line();
 
         writer.Line("// Checkpoint, tokenizer and the examples tokenized for it.");
-        writer.Line($"var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);");
+        writer.Line($"var checkpoint = {Steps}ResolveCheckpoint(recipe.Model);");
         writer.Line("var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);");
         writer.Line("var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);");
         writer.Line("foreach (var warning in data.Warnings) context.Log($\"warning: {warning}\");");
-        writer.Line($"using var model = {Recipes}RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);");
-        writer.Line("global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);");
+        writer.Line($"using var model = {Steps}LoadModel(recipe, checkpoint, data, context.Device);");
+        writer.Line($"{Steps}CheckEndOfTurnEmbedding(model, data, context.Log);");
         writer.Line("var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);");
         writer.Line();
 
@@ -165,7 +167,7 @@ public static class RecipeEmitter
             writer.Line(shape.Starts
                 ? "// The start: the saved adapters r.StartFrom names (combined first when several), loaded into these adapters."
                 : "// The start, when --set start.adapters=DIR names one: that saved adapter, loaded into these adapters.");
-            writer.Line("if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);");
+            writer.Line($"if (context.ResumeFrom is null) {Steps}ApplyStart(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);");
         }
         writer.Line("context.Log($\"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}\");");
         writer.Line("context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());");
@@ -192,8 +194,7 @@ public static class RecipeEmitter
         writer.Line($"    ? {Training}TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)");
         writer.Line($"    : {Training}TrainerState.Start(training.Seed, plan.TotalSteps);");
         writer.Line("if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);");
-        writer.Line($"if (processes.IsWriter) {Training}RunManifest.Write(global::System.IO.Path.Combine(output, {Training}RunManifest.FileName),");
-        writer.Line($"    {Training}RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom, processes: processes));");
+        writer.Line($"if (processes.IsWriter) {Steps}WriteManifest(output, recipe, data, checkpoint, targets, device, context.ResumeFrom, processes);");
         writer.Line($"using var log = new {Training}RunLog(output, plan with {{ StartStep = state.GlobalStep }}, context.ObserversOrConsole(training), context.ResumeFrom, processes);");
         if (shape.Evaluates)
         {
@@ -221,7 +222,7 @@ public static class RecipeEmitter
         writer.Line("continue;");
         writer.Close();
         writer.Line("var learningRate = schedule.At(state.GlobalStep);");
-        writer.Line($"{Training}StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);");
+        writer.Line($"{Steps}SeedStep(device, training.Seed, state.GlobalStep);");
         writer.Line(shape.LoraPlus
             ? "global::LoraDsl.Optimization.OptimizerParameterGroups.SetLearningRate(optimizer, groups, learningRate);"
             : $"{Training}AdamWOptimizer.SetLearningRate(optimizer, learningRate);");
@@ -238,7 +239,7 @@ public static class RecipeEmitter
         writer.Line("var localTokens = 0;");
         writer.Line("gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>");
         writer.Open();
-        writer.Line($"{Training}StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);");
+        writer.Line($"{Steps}SeedMicroBatch(training.Seed, state.GlobalStep, micro);");
         writer.Line("using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);");
         writer.Line($"var microLoss = {Training}TrainingLoss.ComputeSum(model, batch) / terms{(shape.AdaLora ? " + allocator.OrthogonalRegularization() / take" : "")};");
         writer.Line("microLoss.backward();");
@@ -297,13 +298,13 @@ public static class RecipeEmitter
         writer.Open();
         if (shape.Evaluates) writer.Line("if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);");
         writer.Line($"log.Checkpoint({Training}TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, {Training}TrainingCheckpoint.LastName), state, optimizer, store, processes), state);");
-        writer.Line($"adapterDirectory = global::System.IO.Path.Combine(output, {Training}RunFolder.AdapterName);");
+        writer.Line($"adapterDirectory = {Steps}AdapterFolder(output);");
         writer.Line("if (processes.IsWriter)");
         writer.Open();
         writer.Line(shape.AdaLora
             ? "global::LoraDsl.Adapters.AdaLoraAdapterWriter.Save(adapterDirectory, model, adapters, adalora, checkpoint);"
             : "global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);");
-        writer.Line("global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);");
+        writer.Line($"{Steps}WriteLabels(adapterDirectory, data.Labels);");
         writer.Line("context.Log($\"adapter: {adapterDirectory}\");");
         writer.Close();
         writer.Close();

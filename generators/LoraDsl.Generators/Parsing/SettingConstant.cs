@@ -20,7 +20,7 @@ public readonly struct SettingConstant(string? text, double? number)
     public static SettingConstant Unknown { get; } = new(null, null);
 
     /// <summary>A constant's value; <paramref name="type"/> tells enums apart from their underlying integer.</summary>
-    public static SettingConstant Of(object? value, ITypeSymbol? type, SettingKind? kind)
+    internal static SettingConstant Of(object? value, ITypeSymbol? type, SettingKind? kind)
     {
         if (type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && value is not null)
             return new(AttributeArguments.MemberName(enumType, value) is { } member ? ChoiceSpelling.Of(member) : null, null);
@@ -41,7 +41,7 @@ public readonly struct SettingConstant(string? text, double? number)
     }
 
     /// <summary>An attribute argument (a single value or an array of strings).</summary>
-    public static SettingConstant Of(TypedConstant constant, SettingKind? kind)
+    internal static SettingConstant Of(TypedConstant constant, SettingKind? kind)
     {
         if (constant.Kind == TypedConstantKind.Error) return Unknown;
         if (constant.Kind == TypedConstantKind.Array)

@@ -63,7 +63,7 @@ public static class SettingValidator
     }
 
     /// <summary>Why <paramref name="text"/> is not a value of the setting's kind, or null.</summary>
-    public static string? Unreadable(SettingInfo setting, string text)
+    internal static string? Unreadable(SettingInfo setting, string text)
     {
         switch (setting.Kind)
         {

@@ -31,7 +31,7 @@ public sealed class AdaLoraAllocator : IDisposable
 
     public AdaLoraOptions Options { get; }
 
-    public AdaLoraBudgetSchedule Schedule { get; }
+    internal AdaLoraBudgetSchedule Schedule { get; }
 
     /// <summary>The AdaLoRA modules, in injection order.</summary>
     public IReadOnlyList<AdaptedModule> Modules => modules;

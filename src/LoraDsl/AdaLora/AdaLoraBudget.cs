@@ -1,4 +1,4 @@
 namespace LoraDsl.AdaLora;
 
 /// <summary>The total rank budget at one step, and whether this step reallocates it (masks Λ).</summary>
-public readonly record struct AdaLoraBudget(int Budget, bool Mask);
+internal readonly record struct AdaLoraBudget(int Budget, bool Mask);

@@ -5,7 +5,7 @@ namespace LoraDsl.AdaLora;
 /// b(t) = ⌊(b⁽⁰⁾ − b⁽ᵀ⁾)·(1 − (t − tinit)/(T − tfinal − tinit))³ + b⁽ᵀ⁾⌋ with a reallocation every deltaT steps,
 /// and the target b⁽ᵀ⁾ = target_r · modules after T − tfinal.
 /// </summary>
-public sealed record AdaLoraBudgetSchedule(int InitialBudget, int TargetBudget, int TInit, int TFinal, int DeltaT, int TotalStep)
+internal sealed record AdaLoraBudgetSchedule(int InitialBudget, int TargetBudget, int TInit, int TFinal, int DeltaT, int TotalStep)
 {
     /// <summary>The schedule of <paramref name="modules"/> adapters that all start at init_r.</summary>
     public static AdaLoraBudgetSchedule For(AdaLoraOptions options, int modules)

@@ -12,7 +12,7 @@ namespace LoraDsl.AdaLora;
 /// ranknum, which keeps the scale when ranks are pruned). Init as PEFT: E zeros, A and B normal(0, 0.02).
 /// Pruned triplets stay in memory with Λ zero; <see cref="KeptRanks"/> records which are kept.
 /// </summary>
-public sealed class AdaLoraVariant : ILoraVariant
+internal sealed class AdaLoraVariant : ILoraVariant
 {
     /// <summary>Λ's name, as PEFT saves it.</summary>
     public const string SingularValuesName = "lora_E";

@@ -9,7 +9,7 @@ namespace LoraDsl.Adapters;
 /// <c>peft_type</c> "ADALORA", the <c>AdaLoraConfig</c> keys, and <c>rank_pattern</c> as PEFT writes it:
 /// "&lt;module path&gt;.lora_E" → one kept flag per initial triplet (null before any allocation).
 /// </summary>
-public sealed record AdaLoraAdapterConfig(AdapterConfig Lora, AdaLoraOptions Options, IReadOnlyDictionary<string, bool[]>? RankPattern)
+internal sealed record AdaLoraAdapterConfig(AdapterConfig Lora, AdaLoraOptions Options, IReadOnlyDictionary<string, bool[]>? RankPattern)
 {
     public const string PeftTypeName = "ADALORA";
 

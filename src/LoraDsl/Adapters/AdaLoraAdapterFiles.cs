@@ -1,7 +1,7 @@
 namespace LoraDsl.Adapters;
 
 /// <summary>AdaLoRA's tensor names: PEFT keeps A, E and B in ParameterDicts, so they carry no ".weight".</summary>
-public static class AdaLoraAdapterFiles
+internal static class AdaLoraAdapterFiles
 {
     public static string LoraA(string modulePath) => $"{AdapterFiles.TensorPrefix}{modulePath}.lora_A";
 

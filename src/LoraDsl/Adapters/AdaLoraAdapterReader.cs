@@ -13,7 +13,7 @@ namespace LoraDsl.Adapters;
 /// which gives the same output as PEFT's resized modules and saves back to the same tensors. Everything is
 /// checked before the model is touched.
 /// </summary>
-public static partial class AdaLoraAdapterReader
+internal static partial class AdaLoraAdapterReader
 {
     public static LoraInjection Load(string directory, PretrainedModel model, string adapterName = "default")
     {

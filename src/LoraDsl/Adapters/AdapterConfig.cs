@@ -10,7 +10,7 @@ namespace LoraDsl.Adapters;
 /// PEFT's <c>adapter_config.json</c> for a LoRA adapter: the fields this runtime uses, read
 /// tolerantly (unknown keys are ignored) and written with the keys PEFT writes.
 /// </summary>
-public sealed record AdapterConfig
+internal sealed record AdapterConfig
 {
     public string PeftType { get; init; } = "LORA";
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Checkpoints;
 
 /// <summary>Where the tensors of a checkpoint come from: names, shapes and on-demand reads, across one or more files.</summary>
-public abstract class CheckpointTensorSource : IDisposable
+internal abstract class CheckpointTensorSource : IDisposable
 {
     /// <summary>Every tensor name in the checkpoint.</summary>
     public abstract IReadOnlyCollection<string> Names { get; }

@@ -9,7 +9,7 @@ namespace LoraDsl.Checkpoints;
 /// every model tensor is found (with or without the base-model prefix), shapes match, and
 /// float stays float. Tensors are cast to the model's dtype and device on copy.
 /// </summary>
-public static partial class CheckpointWeights
+internal static partial class CheckpointWeights
 {
     const int NamesInMessage = 12;
 

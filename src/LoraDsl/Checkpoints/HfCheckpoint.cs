@@ -7,7 +7,7 @@ namespace LoraDsl.Checkpoints;
 /// A Hugging Face model folder: <c>config.json</c> plus weights in <c>model.safetensors</c>, a
 /// sharded <c>model.safetensors.index.json</c>, or <c>pytorch_model.bin</c> (plain or sharded).
 /// </summary>
-public sealed class HfCheckpoint
+internal sealed class HfCheckpoint
 {
     public const string ConfigFile = "config.json";
     public const string SafetensorsFileName = "model.safetensors";
@@ -57,7 +57,7 @@ public sealed class HfCheckpoint
     }
 
     /// <summary>The weight files, in order of preference: safetensors (single, then sharded), then pickles.</summary>
-    public CheckpointTensorSource OpenTensors()
+    internal CheckpointTensorSource OpenTensors()
     {
         var single = Path.Combine(Directory, SafetensorsFileName);
         if (File.Exists(single)) return new SafetensorsTensorSource([SafetensorsFile.Open(single)]);

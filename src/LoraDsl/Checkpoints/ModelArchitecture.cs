@@ -9,7 +9,7 @@ namespace LoraDsl.Checkpoints;
 /// <paramref name="BaseModelPrefix"/> is HF's base_model_prefix ("model", "transformer", "bert"):
 /// checkpoint keys may carry it or not.
 /// </summary>
-public sealed record ModelArchitecture(
+internal sealed record ModelArchitecture(
     IReadOnlyList<string> ModelTypes,
     string BaseModelPrefix,
     Func<JsonObject, string?, ScalarType, Device, PretrainedModel> Create)

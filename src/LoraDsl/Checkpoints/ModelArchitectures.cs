@@ -5,7 +5,7 @@ using LoraDsl.Models.Llama;
 namespace LoraDsl.Checkpoints;
 
 /// <summary>The architectures <see cref="ModelLoader"/> knows, by model_type (taken from the DSL architectures, compared by one rule). Adding one is one entry.</summary>
-public static class ModelArchitectures
+internal static class ModelArchitectures
 {
     static readonly List<ModelArchitecture> Registered =
     [

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Checkpoints;
 
 /// <summary>The safetensors dtype names and their torch types.</summary>
-public static class SafetensorsDtype
+internal static class SafetensorsDtype
 {
     static readonly (string Name, ScalarType Type)[] Table =
     [

@@ -10,7 +10,7 @@ namespace LoraDsl.Checkpoints;
 /// <see cref="CheckpointFormatException"/> instead of a native crash. Tensors are read on demand
 /// in large chunks (PyBridge's reader uses a 1 KB buffer).
 /// </summary>
-public sealed class SafetensorsFile
+internal sealed class SafetensorsFile
 {
     const long MaxHeaderBytes = 100L * 1024 * 1024;
     const int ChunkBytes = 16 * 1024 * 1024;

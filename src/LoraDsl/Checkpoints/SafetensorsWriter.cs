@@ -9,7 +9,7 @@ namespace LoraDsl.Checkpoints;
 /// little-endian data). Written to a temp file beside the target, then renamed: a reader never
 /// sees half a file, and an older larger file never leaves trailing bytes (PyBridge's writer does).
 /// </summary>
-public static class SafetensorsWriter
+internal static class SafetensorsWriter
 {
     /// <summary>Writes tensors sorted by name; <paramref name="metadata"/> becomes <c>__metadata__</c>.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)

@@ -1,7 +1,7 @@
 namespace LoraDsl.Data;
 
 /// <summary>The Stanford Alpaca prompt, with and without an input section.</summary>
-public static class AlpacaTemplate
+internal static class AlpacaTemplate
 {
     public static string Prompt(string instruction, string input) =>
         string.IsNullOrWhiteSpace(input)

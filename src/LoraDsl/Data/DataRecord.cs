@@ -1,7 +1,7 @@
 namespace LoraDsl.Data;
 
 /// <summary>One record of a data file: its fields as text plus where it came from.</summary>
-public sealed class DataRecord
+internal sealed class DataRecord
 {
     public DataRecord(IReadOnlyDictionary<string, string?> fields, string filePath, int line)
     {

@@ -19,7 +19,7 @@ public sealed class PreparedDataset
     public IReadOnlyList<string> Files { get; init; } = [];
 
     /// <summary>Chat: the template's end-of-turn token, which trains and stops generation; null for other tasks.</summary>
-    public Chat.EndOfTurn? EndOfTurn { get; init; }
+    internal Chat.EndOfTurn? EndOfTurn { get; init; }
 
     /// <summary>What may be wrong with data that still loads (a class a label typo made); the run should show these.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

@@ -8,7 +8,7 @@ namespace LoraDsl.Dsl;
 /// The rules of PEFT's <c>add_weighted_adapter</c> over method names (<c>cat</c>, <c>linear</c>, <c>svd</c>, …): the
 /// compile-time checks of a recipe's starting combination and the run-time combiner apply the same ones.
 /// </summary>
-public static class CombinationRules
+internal static class CombinationRules
 {
     /// <summary>PEFT's combination_type names; the first, svd, is PEFT's default.</summary>
     public static IReadOnlyList<string> Methods { get; } = new[]

@@ -5,7 +5,7 @@ using System.Collections.Generic;
 namespace LoraDsl.Dsl;
 
 /// <summary>Message formats shared by the LORA0xx diagnostics and the run-time validation.</summary>
-public static class DslMessages
+internal static class DslMessages
 {
     /// <summary>{0} architecture, {1} target, {2} "; did you mean 'x'?" or the list of modules.</summary>
     public const string UnknownModule = "Architecture '{0}' has no module '{1}'{2}";

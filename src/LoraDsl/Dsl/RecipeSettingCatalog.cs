@@ -9,7 +9,7 @@ namespace LoraDsl.Dsl;
 /// recipe definition (so <c>--set</c> reaches it); the generator checks constants written in the DSL against the same
 /// rules; <c>docs/settings.md</c> is this list.
 /// </summary>
-public static class RecipeSettingCatalog
+internal static class RecipeSettingCatalog
 {
     public static IReadOnlyList<SettingInfo> All { get; } = new[]
     {

@@ -8,7 +8,7 @@ namespace LoraDsl.Dsl;
 /// What <see cref="ServingRules"/> look at: read from a saved adapter folder by <c>lint</c>, from a recipe's settings and
 /// targets by the ServeWith analyzer and by <c>RecipeDefinition.Validate</c>.
 /// </summary>
-public sealed class ServedAdapter
+internal sealed class ServedAdapter
 {
     /// <summary>PEFT's peft_type: LORA or ADALORA.</summary>
     public string PeftType { get; set; } = "LORA";

@@ -8,7 +8,7 @@ namespace LoraDsl.Dsl;
 /// One thing some servers cannot load (or load wrong): which servers, the source file and function that says so, the
 /// recipe setting that causes it (null: the targets), and a test that returns what breaks the rule, or null.
 /// </summary>
-public sealed class ServingRule
+internal sealed class ServingRule
 {
     readonly Func<ServedAdapter, int?, string?> finding;
 

@@ -10,7 +10,7 @@ namespace LoraDsl.Dsl;
 /// The rules LoRA servers apply to a PEFT adapter, read from their source (docs/deploy.md cites each one). A rule either
 /// refuses the adapter at load time or, worse, loads it and computes something else (a scale, a missing tensor).
 /// </summary>
-public static class ServingRules
+internal static class ServingRules
 {
     public const string Vllm = "vllm";
     public const string LlamaCpp = "llama.cpp";

@@ -9,7 +9,7 @@ namespace LoraDsl.Dsl;
 /// One recipe setting: its <c>--set</c> key, the builder method that sets it (<c>r.Training(t => t.LearningRate(…))</c>),
 /// its kind and the rule its value must follow. The runtime's setting table and the generator's diagnostics both read it.
 /// </summary>
-public sealed class SettingInfo
+internal sealed class SettingInfo
 {
     public SettingInfo(string key, string builder, string method, SettingKind kind, string description)
     {

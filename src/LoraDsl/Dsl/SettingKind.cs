@@ -2,7 +2,7 @@
 namespace LoraDsl.Dsl;
 
 /// <summary>How a recipe setting's value is written after <c>--set key=</c> and in the DSL.</summary>
-public enum SettingKind
+internal enum SettingKind
 {
     Integer,
     Number,

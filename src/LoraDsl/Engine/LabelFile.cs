@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace LoraDsl.Engine;
 
 /// <summary>labels.json beside a classification adapter: class names in index order, for predict.</summary>
-public static class LabelFile
+internal static class LabelFile
 {
     public const string FileName = "labels.json";
 

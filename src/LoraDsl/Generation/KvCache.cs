@@ -6,7 +6,7 @@ namespace LoraDsl.Generation;
 /// Keys and values of the tokens seen so far, per layer, [batch, kv_heads, seq, head_dim].
 /// Owns its tensors.
 /// </summary>
-public sealed class KvCache : IDisposable
+internal sealed class KvCache : IDisposable
 {
     readonly Tensor?[] keys;
     readonly Tensor?[] values;

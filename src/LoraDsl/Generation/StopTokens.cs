@@ -9,7 +9,7 @@ namespace LoraDsl.Generation;
 /// list: Llama 3 Instruct lists &lt;|eot_id|&gt; and &lt;|end_of_text|&gt;), config.json's, the tokenizer's EOS, and the chat
 /// template's end of turn.
 /// </summary>
-public static class StopTokens
+internal static class StopTokens
 {
     public static IReadOnlyList<long> Of(ModelConfig config, int? tokenizerEos, int? endOfTurn = null)
     {

@@ -8,7 +8,7 @@ namespace LoraDsl.Gguf;
 /// tensor infos, then each tensor's data aligned to <see cref="Alignment"/>. Tensor data is produced one
 /// tensor at a time while writing, so a large model is never held twice in memory.
 /// </summary>
-public sealed class GgufWriter
+internal sealed class GgufWriter
 {
     const uint Magic = 0x46554747; // "GGUF" read as a little-endian uint32
     const uint Version = 3;

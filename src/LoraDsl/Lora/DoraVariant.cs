@@ -8,7 +8,7 @@ namespace LoraDsl.Lora;
 /// DoRA (weight-decomposed LoRA): a trained magnitude m [out] times the direction of W + s·BA.
 /// y = (m / ‖W + s·BA‖, norm detached)·(Wx + s·BAx) + b; merge W' = (m / ‖W + Δ‖)·(W + Δ).
 /// </summary>
-public sealed class DoraVariant : ILoraVariant
+internal sealed class DoraVariant : ILoraVariant
 {
     /// <summary>The extra parameter's name, as PEFT saves it.</summary>
     public const string MagnitudeName = "lora_magnitude_vector";

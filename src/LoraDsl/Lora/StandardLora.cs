@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Lora;
 
 /// <summary>Plain LoRA: y = base(x) + s·B(A(dropout(x))); merge W' = W + s·BA.</summary>
-public sealed class StandardLora : ILoraVariant
+internal sealed class StandardLora : ILoraVariant
 {
     public static StandardLora Instance { get; } = new();
 

@@ -8,7 +8,7 @@ namespace LoraDsl.Models;
 /// <c>lm_head</c>: the head, its tying to the input embeddings, the hidden-state forward and replacing the head by a
 /// LoRA or modules_to_save wrapper live here once (torchtune's TransformerDecoder + output projection).
 /// </summary>
-public abstract class DecoderWithHead : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
+internal abstract class DecoderWithHead : PretrainedModel, IModuleHost, ITiedWeights, ICausalLanguageModel, IInputEmbeddings
 {
     const string HeadName = "lm_head";
 

@@ -9,7 +9,7 @@ namespace LoraDsl.Models;
 /// registered under two names, and TorchSharp hands out a new wrapper per listing, so the aliases
 /// a model declares through <see cref="ITiedWeights"/> are left out by name.
 /// </summary>
-public static class DistinctParameters
+internal static class DistinctParameters
 {
     public static IEnumerable<(string Name, Parameter Parameter)> Of(nn.Module model)
     {

@@ -6,7 +6,7 @@ namespace LoraDsl.Models;
 /// A causal language model that can stop before its output projection, so the loss can be computed
 /// from the final hidden states without materialising [tokens, vocab] logits.
 /// </summary>
-public interface ICausalLanguageModel
+internal interface ICausalLanguageModel
 {
     /// <summary>Final hidden states [batch, seq, hidden], the input of <see cref="OutputHead"/>.</summary>
     Tensor ForwardHidden(ModelInputs inputs);

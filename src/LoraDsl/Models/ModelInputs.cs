@@ -27,5 +27,5 @@ public sealed class ModelInputs
     public Tensor? TokenTypeIds { get; init; }
 
     /// <summary>Key/value cache for incremental decoding of causal models; null when not decoding.</summary>
-    public KvCache? Cache { get; init; }
+    internal KvCache? Cache { get; init; }
 }

@@ -8,7 +8,7 @@ namespace LoraDsl.Modules;
 /// GPT-2's "Conv1D": a linear layer whose weight is stored transposed, [in, out], so
 /// y = x @ W + b. Hugging Face checkpoints store <c>c_attn</c>, <c>c_proj</c>, <c>c_fc</c> this way.
 /// </summary>
-public sealed class Conv1D : nn.Module<Tensor, Tensor>
+internal sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
     public Conv1D(long inFeatures, long outFeatures, bool hasBias = true) : base("Conv1D")
     {

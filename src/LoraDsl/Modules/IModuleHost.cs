@@ -7,7 +7,7 @@ namespace LoraDsl.Modules;
 /// A module whose children can be swapped (LoRA wrappers, quantised weights) without reflection.
 /// Implementations replace the registered child and the field their forward uses, together.
 /// </summary>
-public interface IModuleHost
+internal interface IModuleHost
 {
     /// <summary>The child named <paramref name="name"/> (its state-dict name, e.g. "q_proj").</summary>
     nn.Module<Tensor, Tensor> GetChild(string name);

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Modules;
 
 /// <summary>The one correct way to swap a registered child in TorchSharp, for <see cref="IModuleHost"/> implementations.</summary>
-public static class ModuleHostExtensions
+internal static class ModuleHostExtensions
 {
     /// <summary>
     /// Unregisters <paramref name="name"/> and registers <paramref name="replacement"/> under it

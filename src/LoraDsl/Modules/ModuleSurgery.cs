@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Modules;
 
 /// <summary>Finds and replaces modules by their Hugging Face path ("model.layers.3.self_attn.q_proj").</summary>
-public static class ModuleSurgery
+internal static class ModuleSurgery
 {
     /// <summary>The module at <paramref name="path"/>, walking registered children segment by segment.</summary>
     public static nn.Module Find(nn.Module root, string path)

@@ -9,7 +9,7 @@ namespace LoraDsl.Modules;
 /// normalised value (cast back first) by <c>weight</c>; Gemma's (<c>unitOffset</c>) by <c>1 + weight</c> in float32
 /// before the cast, with a weight that starts at zero.
 /// </summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     readonly double epsilon;
     readonly bool unitOffset;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Native;
 
 /// <summary>Chooses the device: CUDA when available, else CPU; a user forces one with "cpu"/"cuda" or LORADSL_DEVICE.</summary>
-public static class TorchDevice
+internal static class TorchDevice
 {
     public const string EnvironmentVariable = "LORADSL_DEVICE";
 

@@ -6,7 +6,7 @@ namespace LoraDsl.Outputs;
 /// The output folder of <c>merge</c>: it must be new or empty; with overwrite it may also be a merged
 /// model LoraDsl wrote before (its marker says so), which is then replaced whole. Nothing else is ever deleted.
 /// </summary>
-public static class MergedModelFolder
+internal static class MergedModelFolder
 {
     /// <summary>
     /// Checks <paramref name="outputDirectory"/>, fills a temp folder beside it with <paramref name="fill"/>

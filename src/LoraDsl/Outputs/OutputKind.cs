@@ -1,7 +1,7 @@
 namespace LoraDsl.Outputs;
 
 /// <summary>What LoraDsl wrote into a folder, as its marker file records it.</summary>
-public enum OutputKind
+internal enum OutputKind
 {
     /// <summary>A training run: run.json, metrics, checkpoints, adapter.</summary>
     Run,

@@ -8,7 +8,7 @@ namespace LoraDsl.Outputs;
 /// The small file LoraDsl leaves in every folder it creates for a run or a merged model, so that
 /// <c>--overwrite</c> can tell its own folders from a user's (only marked folders are ever replaced).
 /// </summary>
-public static class OutputMarker
+internal static class OutputMarker
 {
     public const string FileName = ".loradsl-output.json";
 

@@ -11,7 +11,7 @@ namespace LoraDsl.Quantization;
 /// <c>weight.quant_map</c>, <c>weight.nested_absmax</c>, <c>weight.nested_quant_map</c>, <c>weight.quant_state.bitsandbytes__nf4</c>, <c>bias</c>).
 /// LoRA wraps it like a Linear.
 /// </summary>
-public sealed class Linear4Bit : nn.Module<Tensor, Tensor>
+internal sealed class Linear4Bit : nn.Module<Tensor, Tensor>
 {
     static Linear4Bit() => LoraBaseLayer.Register(m => m is Linear4Bit q ? new FourBitBaseLayer(q) : null);
 

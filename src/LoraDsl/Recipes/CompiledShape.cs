@@ -5,7 +5,7 @@ namespace LoraDsl.Recipes;
 /// "no gradient accumulation" gets a loop without the accumulation branch, so <c>--set training.grad_accum=4</c> must
 /// be refused, not ignored.
 /// </summary>
-public static class CompiledShape
+internal static class CompiledShape
 {
     /// <summary>Throws when <paramref name="holds"/> is false, naming the setting and what the recipe was compiled with.</summary>
     public static void Require(RecipeDefinition recipe, string key, bool holds, string compiledWith)

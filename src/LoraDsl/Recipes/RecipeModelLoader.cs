@@ -6,7 +6,7 @@ using LoraDsl.Training;
 namespace LoraDsl.Recipes;
 
 /// <summary>Loads a recipe's base checkpoint: seeded, with a classification head sized to the data's labels, checked against the recipe's architecture.</summary>
-public static class RecipeModelLoader
+internal static class RecipeModelLoader
 {
     public static PretrainedModel Load(RecipeDefinition recipe, string checkpointDirectory, PreparedDataset data, string device)
     {

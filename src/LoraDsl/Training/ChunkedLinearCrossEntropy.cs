@@ -13,7 +13,7 @@ namespace LoraDsl.Training;
 /// soon as it is computed; backward then only hands those to autograd. Equal to
 /// <c>cross_entropy(hidden · Wᵀ, targets, ignore_index: -100)</c> in value and gradient.
 /// </summary>
-public static class ChunkedLinearCrossEntropy
+internal static class ChunkedLinearCrossEntropy
 {
     /// <summary>Logit elements per block at most (128 MB in fp32): 512 rows for GPT-2's 50,257-token vocabulary.</summary>
     public const long BlockElements = 1L << 25;

@@ -1,7 +1,7 @@
 namespace LoraDsl.Training;
 
 /// <summary>Accuracy and per-class precision/recall/F1 from predicted and true class indices.</summary>
-public static class ClassificationScores
+internal static class ClassificationScores
 {
     public static (double Accuracy, IReadOnlyList<ClassMetrics> Classes) Compute(
         IReadOnlyList<int> predicted, IReadOnlyList<int> actual, IReadOnlyList<string> labels)

@@ -7,7 +7,7 @@ namespace LoraDsl.Training;
 /// Appends one line per step and per evaluation to metrics.jsonl and metrics.csv, flushed each
 /// time, so a crash loses at most the line being written.
 /// </summary>
-public sealed class MetricsFileWriter : ITrainingObserver, IDisposable
+internal sealed class MetricsFileWriter : ITrainingObserver, IDisposable
 {
     public const string JsonLinesFile = "metrics.jsonl";
     public const string CsvFile = "metrics.csv";

@@ -10,7 +10,7 @@ namespace LoraDsl.Training;
 /// in its own folder (resume), and replaces only a folder that LoraDsl wrote as a run (overwrite),
 /// so two runs never mix and no user file is deleted.
 /// </summary>
-public static partial class RunFolder
+internal static partial class RunFolder
 {
     public const string AdapterName = "adapter";
 

@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Training;
 
 /// <summary>run.json: everything needed to say what a run was and to repeat it.</summary>
-public static class RunManifest
+internal static class RunManifest
 {
     public const string FileName = "run.json";
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace LoraDsl.Training;
 
 /// <summary>What <c>reproduce</c> reads back from a run folder: run.json's recipe identity, overrides and data hashes, and metrics.jsonl's losses.</summary>
-public sealed record RunRecord(
+internal sealed record RunRecord(
     string RunFile,
     string RecipeName,
     string? SourceSha256,

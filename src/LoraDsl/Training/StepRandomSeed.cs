@@ -10,7 +10,7 @@ namespace LoraDsl.Training;
 /// drawn on the device then depend only on the seed and the step, and a resumed run needs no saved CUDA state.
 /// On the CPU nothing is reseeded: the CPU generator's state travels in the checkpoint (rng_state.bin).
 /// </summary>
-public static class StepRandomSeed
+internal static class StepRandomSeed
 {
     // Distinct from the data shuffles' streams (epoch numbers, the split stream), which share the training seed.
     internal const long DeviceStream = 1L << 40;

@@ -8,7 +8,7 @@ namespace LoraDsl.Training;
 /// Checkpoints every parameter that trains (requires_grad) under its state-dict name: the store for
 /// full fine-tuning or any model without PEFT adapters.
 /// </summary>
-public sealed class TrainableParameterStore(nn.Module model) : IAdapterStore
+internal sealed class TrainableParameterStore(nn.Module model) : IAdapterStore
 {
     public const string File = "trainable_parameters.safetensors";
 

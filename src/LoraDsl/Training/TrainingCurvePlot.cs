@@ -1,7 +1,7 @@
 namespace LoraDsl.Training;
 
 /// <summary>Renders train loss per step and eval loss per evaluation to a PNG (ScottPlot, headless).</summary>
-public static class TrainingCurvePlot
+internal static class TrainingCurvePlot
 {
     public static void Save(string path, IReadOnlyList<StepMetrics> steps, IReadOnlyList<EvaluationMetrics> evaluations, int width = 800, int height = 450)
     {

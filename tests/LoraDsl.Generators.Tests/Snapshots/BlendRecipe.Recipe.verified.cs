@@ -33,22 +33,22 @@ namespace Samples
             global::System.ArgumentNullException.ThrowIfNull(context);
             var recipe = Build(context.Overrides);
             var training = recipe.Training;
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.grad_accum", training.GradientAccumulationSteps == 1, "no gradient accumulation");
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
-            global::LoraDsl.Recipes.CompiledShape.Require(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
+            global::LoraDsl.Generated.RecipeRunSteps.RequireShape(recipe, "training.grad_accum", training.GradientAccumulationSteps == 1, "no gradient accumulation");
+            global::LoraDsl.Generated.RecipeRunSteps.RequireShape(recipe, "training.neftune_alpha", training.NeftuneAlpha is null, "no NEFTune");
+            global::LoraDsl.Generated.RecipeRunSteps.RequireShape(recipe, "training.loraplus_ratio", training.LoraPlusRatio is null, "no LoRA+");
+            global::LoraDsl.Generated.RecipeRunSteps.RequireShape(recipe, "lora.use_adalora", !recipe.UseAdaLora, "plain LoRA");
             // The processes training together (one without an MPI launcher); process 0 alone writes the run folder.
             var processes = context.Processes;
             processes.Require(training, RecipeName);
-            var output = global::LoraDsl.Training.RunFolder.Prepare(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);
+            var output = global::LoraDsl.Generated.RecipeRunSteps.PrepareRunFolder(training.OutputDirectory, context.ResumeFrom, context.Overwrite, processes);
 
             // Checkpoint, tokenizer and the examples tokenized for it.
-            var checkpoint = global::LoraDsl.Engine.BuiltInModels.Resolve(recipe.Model);
+            var checkpoint = global::LoraDsl.Generated.RecipeRunSteps.ResolveCheckpoint(recipe.Model);
             var tokenizer = global::LoraDsl.Tokenization.TokenizerLoader.Load(checkpoint);
             var data = global::LoraDsl.Data.DatasetBuilder.Build(recipe.Data, tokenizer);
             foreach (var warning in data.Warnings) context.Log($"warning: {warning}");
-            using var model = global::LoraDsl.Recipes.RecipeModelLoader.Load(recipe, checkpoint, data, context.Device);
-            global::LoraDsl.Data.Chat.EndOfTurnEmbeddingCheck.Run(model, data, context.Log);
+            using var model = global::LoraDsl.Generated.RecipeRunSteps.LoadModel(recipe, checkpoint, data, context.Device);
+            global::LoraDsl.Generated.RecipeRunSteps.CheckEndOfTurnEmbedding(model, data, context.Log);
             var order = new global::LoraDsl.Data.EpochBatchOrder(data.Train.Count, training.BatchSize, training.Seed);
 
             // Adapters: the modules the recipe's targets select in this checkpoint, then LoRA on each of them.
@@ -58,7 +58,7 @@ namespace Samples
             var adapters = global::LoraDsl.Lora.LoraInjector.Inject(model, recipe.Lora, targets);
             var store = new global::LoraDsl.Adapters.PeftAdapterStore(model, adapters, checkpoint);
             // The start: the saved adapters r.StartFrom names (combined first when several), loaded into these adapters.
-            if (context.ResumeFrom is null) global::LoraDsl.Adapters.Start.StartingPoint.Apply(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);
+            if (context.ResumeFrom is null) global::LoraDsl.Generated.RecipeRunSteps.ApplyStart(recipe, model, adapters, store, checkpoint, output, data.Labels, context.Log);
             context.Log($"{RecipeName}: {adapters.Modules.Count} LoRA modules on {checkpoint}");
             context.Log(global::LoraDsl.Lora.TrainableParameterReport.Of(model).ToString());
 
@@ -72,8 +72,7 @@ namespace Samples
                 ? global::LoraDsl.Training.TrainingCheckpoint.Resume(resumeFrom, optimizer, store, training.Seed)
                 : global::LoraDsl.Training.TrainerState.Start(training.Seed, plan.TotalSteps);
             if (context.ResumeFrom is null) global::TorchSharp.torch.manual_seed(training.Seed);
-            if (processes.IsWriter) global::LoraDsl.Training.RunManifest.Write(global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunManifest.FileName),
-                global::LoraDsl.Training.RunManifest.Build(recipe, data, checkpoint, targets, device, context.ResumeFrom, processes: processes));
+            if (processes.IsWriter) global::LoraDsl.Generated.RecipeRunSteps.WriteManifest(output, recipe, data, checkpoint, targets, device, context.ResumeFrom, processes);
             using var log = new global::LoraDsl.Training.RunLog(output, plan with { StartStep = state.GlobalStep }, context.ObserversOrConsole(training), context.ResumeFrom, processes);
             var before = context.EvaluateBeforeTraining && context.ResumeFrom is null
                 ? global::LoraDsl.Training.Evaluator.Evaluate(model, data, training.BatchSize, 0, device, processes)
@@ -93,7 +92,7 @@ namespace Samples
                     continue;
                 }
                 var learningRate = schedule.At(state.GlobalStep);
-                global::LoraDsl.Training.StepRandomSeed.Apply(device, training.Seed, state.GlobalStep);
+                global::LoraDsl.Generated.RecipeRunSteps.SeedStep(device, training.Seed, state.GlobalStep);
                 global::LoraDsl.Training.AdamWOptimizer.SetLearningRate(optimizer, learningRate);
                 // The step's micro-batches over all processes (fewer at an epoch's end); this process runs its contiguous share.
                 var take = global::System.Math.Min(global::LoraDsl.Training.TrainingPlan.MicroBatchesPerStep(training, processes.Size), batches.Count - state.BatchInEpoch);
@@ -108,7 +107,7 @@ namespace Samples
                     var localTokens = 0;
                     gradients.Accumulate(global::LoraDsl.Distributed.MicroBatchShard.Of(take, processes), micro =>
                     {
-                        global::LoraDsl.Training.StepRandomSeed.ApplyMicroBatch(training.Seed, state.GlobalStep, micro);
+                        global::LoraDsl.Generated.RecipeRunSteps.SeedMicroBatch(training.Seed, state.GlobalStep, micro);
                         using var batch = global::LoraDsl.Data.BatchCollator.Collate(data, batches[state.BatchInEpoch + micro], device);
                         var microLoss = global::LoraDsl.Training.TrainingLoss.ComputeSum(model, batch) / terms;
                         microLoss.backward();
@@ -149,11 +148,11 @@ namespace Samples
             {
                 if (log.LastEvaluationStep != state.GlobalStep) state = EvaluateAndKeepBest(state);
                 log.Checkpoint(global::LoraDsl.Training.TrainingCheckpoint.Save(global::System.IO.Path.Combine(output, global::LoraDsl.Training.TrainingCheckpoint.LastName), state, optimizer, store, processes), state);
-                adapterDirectory = global::System.IO.Path.Combine(output, global::LoraDsl.Training.RunFolder.AdapterName);
+                adapterDirectory = global::LoraDsl.Generated.RecipeRunSteps.AdapterFolder(output);
                 if (processes.IsWriter)
                 {
                     global::LoraDsl.Adapters.AdapterWriter.Save(adapterDirectory, model, adapters, checkpoint);
-                    global::LoraDsl.Engine.LabelFile.WriteInto(adapterDirectory, data.Labels);
+                    global::LoraDsl.Generated.RecipeRunSteps.WriteLabels(adapterDirectory, data.Labels);
                     context.Log($"adapter: {adapterDirectory}");
                 }
             }

@@ -1,7 +1,7 @@
 namespace LoraDsl.Adapters.Combination;
 
 /// <summary>PEFT's names for <see cref="CombinationMethod"/>, both ways.</summary>
-public static class CombinationMethods
+internal static class CombinationMethods
 {
     static readonly (CombinationMethod Method, string Name)[] names =
     [

@@ -16,7 +16,7 @@ namespace LoraDsl.Adapters.Start;
 /// the same modules, ranks (and for one adapter alphas, rsLoRA and DoRA), and labels; anything else is one
 /// <see cref="AdapterMismatchException"/> naming the file and the field, never dropped weights.
 /// </summary>
-public static class StartingPoint
+internal static class StartingPoint
 {
     /// <summary>The run-folder subfolder holding a combined starting adapter.</summary>
     public const string CombinedFolderName = "start-adapter";

@@ -4,7 +4,7 @@ using LoraDsl.Tokenization;
 namespace LoraDsl.Data.Chat;
 
 /// <summary>The chat template a run renders with: data.chat_template when set, else the model folder's own.</summary>
-public static class ChatRendererResolver
+internal static class ChatRendererResolver
 {
     public static IChatRenderer For(DataOptions options, ITextTokenizer tokenizer) =>
         For(options.ChatTemplate, (tokenizer as TextTokenizer)?.SourceDirectory);

@@ -4,7 +4,7 @@ using LoraDsl.ChatTemplates;
 namespace LoraDsl.Data.Chat;
 
 /// <summary>A <see cref="ChatTemplate"/> as the data pipeline's renderer: a template error while rendering a conversation is a refusal of that conversation.</summary>
-public sealed class ChatTemplateRenderer(ChatTemplate template) : IChatRenderer
+internal sealed class ChatTemplateRenderer(ChatTemplate template) : IChatRenderer
 {
     public ChatTemplate Template { get; } = template;
 

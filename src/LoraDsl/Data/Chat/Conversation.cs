@@ -6,7 +6,7 @@ namespace LoraDsl.Data.Chat;
 /// One conversation of a data file, normalised to OpenAI's shape (<c>[{"role": ..., "content": ...}, ...]</c>, roles
 /// system/user/assistant/tool) whatever shape the file used; <see cref="FirstTrainable"/> keeps a prompt's messages untrained.
 /// </summary>
-public sealed record Conversation(JsonArray Messages, string FilePath, int Line)
+internal sealed record Conversation(JsonArray Messages, string FilePath, int Line)
 {
     /// <summary>Index of the first message that may train: 0, or the first completion message of a prompt–completion record.</summary>
     public int FirstTrainable { get; init; }

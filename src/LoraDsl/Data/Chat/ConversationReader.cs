@@ -8,7 +8,7 @@ namespace LoraDsl.Data.Chat;
 /// Reads conversation files: JSONL (one record per line) or one JSON array of records (a file whose first character is
 /// '['), each record normalised by <see cref="ConversationRecord"/> with the line it starts on.
 /// </summary>
-public static class ConversationReader
+internal static class ConversationReader
 {
     public static IEnumerable<Conversation> Read(string path, string messagesField = "messages")
     {

@@ -6,7 +6,7 @@ namespace LoraDsl.Data.Chat;
 /// The text a chat template writes after an assistant's answer (<c>&lt;|im_end|&gt;</c>, <c>&lt;|eot_id|&gt;</c>,
 /// <c>&lt;end_of_turn&gt;</c>) and its one token id: what the model must learn to emit and what generation stops on.
 /// </summary>
-public sealed record EndOfTurn(string Text, int Id)
+internal sealed record EndOfTurn(string Text, int Id)
 {
     const string ProbeAnswer = "Probe answer 7";
 

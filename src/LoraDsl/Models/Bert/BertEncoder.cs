@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>The stack of encoder layers (<c>encoder.layer.{i}</c>).</summary>
-public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
 {
     readonly ModuleList<BertLayer> layer;
 

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>BERT with a linear head on the pooled output: <c>bert.*</c> + <c>classifier</c>, as Hugging Face's class of the same name.</summary>
-public sealed class BertForSequenceClassification : PretrainedModel, IModuleHost, IInputEmbeddings
+internal sealed class BertForSequenceClassification : PretrainedModel, IModuleHost, IInputEmbeddings
 {
     readonly BertModel bert;
     readonly Dropout dropout;

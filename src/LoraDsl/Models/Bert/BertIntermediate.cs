@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>The feed-forward up projection and its activation.</summary>
-public sealed class BertIntermediate : nn.Module<Tensor, Tensor>, IModuleHost
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>, IModuleHost
 {
     nn.Module<Tensor, Tensor> dense;
     readonly string activation;

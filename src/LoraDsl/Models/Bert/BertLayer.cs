@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>One post-LayerNorm encoder block: attention, then feed-forward (intermediate + output).</summary>
-public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor>
 {
     readonly BertAttention attention;
     readonly BertIntermediate intermediate;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>The BERT encoder with Hugging Face module paths: <c>embeddings</c>, <c>encoder.layer.{i}</c>, <c>pooler</c>.</summary>
-public sealed class BertModel : nn.Module
+internal sealed class BertModel : nn.Module
 {
     readonly BertEmbeddings embeddings;
     readonly BertEncoder encoder;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>tanh(dense(hidden state of the first token)): BERT's sentence-level output.</summary>
-public sealed class BertPooler : nn.Module<Tensor, Tensor>, IModuleHost
+internal sealed class BertPooler : nn.Module<Tensor, Tensor>, IModuleHost
 {
     nn.Module<Tensor, Tensor> dense;
 

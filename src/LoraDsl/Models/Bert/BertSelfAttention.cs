@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Bert;
 
 /// <summary>Multi-head self-attention (query/key/value projections) through libtorch's fused SDPA.</summary>
-public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor>, IModuleHost
+internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor>, IModuleHost
 {
     nn.Module<Tensor, Tensor> query;
     nn.Module<Tensor, Tensor> key;

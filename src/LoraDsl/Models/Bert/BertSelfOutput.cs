@@ -9,7 +9,7 @@ namespace LoraDsl.Models.Bert;
 /// A dense projection, dropout, residual add and post-LayerNorm. Hugging Face uses this shape
 /// twice: <c>attention.output</c> (BertSelfOutput) and the feed-forward <c>output</c> (BertOutput).
 /// </summary>
-public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>, IModuleHost
+internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>, IModuleHost
 {
     nn.Module<Tensor, Tensor> dense;
     readonly LayerNorm LayerNorm;

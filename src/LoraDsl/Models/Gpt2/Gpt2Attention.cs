@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 self-attention: fused q/k/v in c_attn (Conv1D [in, 3·in]), output c_proj.</summary>
-public sealed class Gpt2Attention : nn.Module, IModuleHost
+internal sealed class Gpt2Attention : nn.Module, IModuleHost
 {
     readonly int heads;
     readonly int headDim;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 block: x + attn(ln_1(x)), then h + mlp(ln_2(h)).</summary>
-public sealed class Gpt2Block : nn.Module
+internal sealed class Gpt2Block : nn.Module
 {
     readonly LayerNorm ln_1;
     readonly Gpt2Attention attn;

@@ -4,7 +4,7 @@ using LoraDsl.Checkpoints;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>config.json of GPT-2 (n_embd, n_layer, n_head, n_positions, gelu_new).</summary>
-public sealed class Gpt2Config : ModelConfig
+internal sealed class Gpt2Config : ModelConfig
 {
     public required int NumHeads { get; init; }
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 language model: <c>transformer.*</c> plus <c>lm_head</c> tied to <c>transformer.wte.weight</c>.</summary>
-public sealed class Gpt2LMHeadModel : DecoderWithHead
+internal sealed class Gpt2LMHeadModel : DecoderWithHead
 {
     readonly Gpt2Model transformer;
 

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 feed-forward: c_proj(gelu_new(c_fc(x))).</summary>
-public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>, IModuleHost
+internal sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>, IModuleHost
 {
     nn.Module<Tensor, Tensor> c_fc;
     nn.Module<Tensor, Tensor> c_proj;

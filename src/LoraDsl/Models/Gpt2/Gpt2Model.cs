@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Gpt2;
 
 /// <summary>GPT-2 without the head: wte, wpe, h.{i}, ln_f (HF's GPT2Model, prefix "transformer").</summary>
-public sealed class Gpt2Model : nn.Module, IModuleHost
+internal sealed class Gpt2Model : nn.Module, IModuleHost
 {
     readonly Gpt2Config config;
     // The token lookup forward calls: the embedding, or a LoRA wrapper around it (PEFT adapts wte by lookup).

@@ -10,7 +10,7 @@ namespace LoraDsl.Models.Llama;
 /// <c>qkv_proj</c> (Phi-3), per-head <c>q_norm</c>/<c>k_norm</c> (Qwen3, Gemma 3), a query scale other than
 /// 1/√head_dim and soft-capped scores (Gemma 2).
 /// </summary>
-public sealed class LlamaAttention : nn.Module, IModuleHost, IFusedOutputs
+internal sealed class LlamaAttention : nn.Module, IModuleHost, IFusedOutputs
 {
     readonly int heads;
     readonly int kvHeads;

@@ -8,7 +8,7 @@ namespace LoraDsl.Models.Llama;
 /// "qwen3" (per-head q/k norms), "phi3" (fused projections, LongRoPE) and, through <see cref="GemmaConfigReader"/>,
 /// "gemma2" / "gemma3_text". One decoder serves them all; the options below say where a family differs.
 /// </summary>
-public sealed class LlamaConfig : ModelConfig
+internal sealed class LlamaConfig : ModelConfig
 {
     public required int IntermediateSize { get; init; }
 

@@ -9,7 +9,7 @@ namespace LoraDsl.Models.Llama;
 /// Pre-norm decoder layer: x + attn(norm(x)), then h + mlp(norm(h)). Gemma normalises each branch's output too:
 /// x + post_attention_layernorm(attn(input_layernorm(x))), then h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))).
 /// </summary>
-public sealed class LlamaDecoderLayer : nn.Module
+internal sealed class LlamaDecoderLayer : nn.Module
 {
     readonly RmsNorm input_layernorm;
     readonly LlamaAttention self_attn;

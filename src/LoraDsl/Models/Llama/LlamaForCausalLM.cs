@@ -6,7 +6,7 @@ namespace LoraDsl.Models.Llama;
 /// LLaMA / Mistral / Qwen2 / Qwen3 / Phi-3 / Gemma 2 / Gemma 3 causal language model: <c>model.*</c> plus <c>lm_head</c>, which shares
 /// <c>model.embed_tokens.weight</c> when tie_word_embeddings is set.
 /// </summary>
-public sealed class LlamaForCausalLM : DecoderWithHead
+internal sealed class LlamaForCausalLM : DecoderWithHead
 {
     readonly LlamaModel model;
 

@@ -9,7 +9,7 @@ namespace LoraDsl.Models.Llama;
 /// Gated feed-forward: down_proj(act(gate_proj(x)) * up_proj(x)) with SiLU (SwiGLU) or tanh-GELU (Gemma's
 /// GeGLU); Phi-3 fuses gate and up into one <c>gate_up_proj</c> (gate rows first).
 /// </summary>
-public sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IModuleHost
+internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IModuleHost
 {
     readonly bool gelu;
     readonly long intermediate;

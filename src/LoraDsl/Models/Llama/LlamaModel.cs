@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace LoraDsl.Models.Llama;
 
 /// <summary>The decoder stack without the head: embed_tokens, layers, norm (HF's LlamaModel / Qwen3Model / Phi3Model / Gemma2Model, prefix "model").</summary>
-public sealed class LlamaModel : nn.Module, IModuleHost
+internal sealed class LlamaModel : nn.Module, IModuleHost
 {
     readonly LlamaConfig config;
     // The token lookup forward calls: the embedding, or a LoRA wrapper around it.

@@ -7,7 +7,7 @@ namespace LoraDsl.Models.Llama;
 /// config.json's rope_scaling: "linear" (positions / factor), "llama3" (Llama 3.1 frequency bands) or
 /// "longrope" / "su" (Phi-3: a factor per frequency, short or long by sequence length, and cos/sin scaled).
 /// </summary>
-public sealed record LlamaRopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions)
+internal sealed record LlamaRopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions)
 {
     /// <summary>LongRoPE's divisors per rotary frequency for sequences up to <see cref="OriginalMaxPositions"/>.</summary>
     public IReadOnlyList<double> ShortFactor { get; init; } = [];

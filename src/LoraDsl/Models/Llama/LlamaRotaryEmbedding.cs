@@ -7,7 +7,7 @@ namespace LoraDsl.Models.Llama;
 /// Rotary position embedding with HF's rotate_half layout (first half / second half of the rotary part of each head);
 /// a partial rotary dimension (Phi-4-mini) leaves the head's remaining dimensions unturned.
 /// </summary>
-public static class LlamaRotaryEmbedding
+internal static class LlamaRotaryEmbedding
 {
     static readonly Scalar One = 1.0;
 

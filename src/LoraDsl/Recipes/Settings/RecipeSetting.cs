@@ -4,7 +4,7 @@ using LoraDsl.Dsl;
 namespace LoraDsl.Recipes.Settings;
 
 /// <summary>One row of <see cref="RecipeSettings"/>: a catalog entry with its reader and writer over a recipe definition.</summary>
-public sealed class RecipeSetting
+internal sealed class RecipeSetting
 {
     readonly Func<RecipeDefinition, object?> read;
     readonly Func<RecipeDefinition, string, RecipeDefinition> write;
@@ -16,7 +16,7 @@ public sealed class RecipeSetting
         this.write = write;
     }
 
-    public SettingInfo Info { get; }
+    internal SettingInfo Info { get; }
 
     public string Key => Info.Key;
 

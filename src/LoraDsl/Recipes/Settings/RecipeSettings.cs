@@ -11,7 +11,7 @@ namespace LoraDsl.Recipes.Settings;
 /// what the validation checks after overrides. Rows follow <see cref="RecipeSettingCatalog"/> one for one (a test holds
 /// them together, and checks that each row's builder method exists).
 /// </summary>
-public static class RecipeSettings
+internal static class RecipeSettings
 {
     public static IReadOnlyList<RecipeSetting> All { get; } =
     [
