@@ -28,6 +28,7 @@ sealed class TrainingInterruption : IDisposable
     string? first;
     long firstAt;
     bool stopping;
+    bool disposed;
 
     TrainingInterruption(TextWriter messages, bool launchedByMpi)
     {
@@ -58,6 +59,8 @@ sealed class TrainingInterruption : IDisposable
     {
         lock (gate)
         {
+            // A signal queued on the thread pool before Dispose can run after it: training has ended, let the process finish.
+            if (disposed) return false;
             if (first is null)
             {
                 (first, firstAt) = (name, nowMilliseconds);
@@ -75,6 +78,7 @@ sealed class TrainingInterruption : IDisposable
 
     public void Dispose()
     {
+        lock (gate) disposed = true;
         foreach (var r in registrations) r.Dispose();
         source.Dispose();
     }
